@@ -1,0 +1,3 @@
+"""prodseg: product photos -> a small, fast product-segmentation model, served."""
+
+__version__ = "0.1.0"

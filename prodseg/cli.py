@@ -1,0 +1,112 @@
+"""The ``prodseg`` command: thin wrappers over the stage functions."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from prodseg.settings import ConfigError, Settings, parse_overrides
+
+log = logging.getLogger("prodseg")
+
+
+def _settings(args: argparse.Namespace, **overrides) -> Settings:
+    merged = parse_overrides(args.set or [])
+    for path_key in ("var", "data"):
+        if getattr(args, path_key, None):
+            merged.setdefault("paths", {})[path_key] = getattr(args, path_key)
+    for section, values in overrides.items():
+        merged.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
+    return Settings.load(merged)
+
+
+def cmd_shop_generate(args) -> int:
+    from demo_shop.generate import generate_shop
+
+    settings = _settings(args, shop={"products": args.products, "seed": args.seed,
+                                     "faults": args.faults, "jsonld": args.jsonld})
+    summary = generate_shop(settings.shop_dir, settings.config.shop)
+    state = "generated" if summary.generated else "already up to date"
+    print(f"demo shop {state}: {summary.products} products, {summary.images} photos in {summary.shop_dir}")
+    print(f"true masks (not served): {settings.shop_truth_dir}")
+    return 0
+
+
+def cmd_shop_serve(args) -> int:
+    from demo_shop.server import ShopServer
+
+    settings = _settings(args, shop={"port": args.port, "host": args.host})
+    shop = settings.config.shop
+    server = ShopServer(settings.shop_dir, shop.host, shop.port)
+    print(f"serving {settings.shop_site_dir} at {server.url}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_crawl(args) -> int:
+    from scrapers.crawl import run_crawl
+
+    settings = _settings(args)
+    report = run_crawl(settings, args.site)
+    print(report.summary())
+    return 0
+
+
+def cmd_status(args) -> int:
+    from prodseg.status import describe
+
+    print(describe(_settings(args)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prodseg", description=__doc__)
+    parser.add_argument("--var", help="runtime folder (default var/; env PRODSEG_VAR)")
+    parser.add_argument("--data", help="data folder (default data/; env PRODSEG_DATA)")
+    parser.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                        help="override a config value (repeatable), e.g. --set crawl.concurrency=4")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    shop = sub.add_parser("shop", help="the embedded demo shop").add_subparsers(dest="shop_command", required=True)
+    gen = shop.add_parser("generate", help="generate the demo shop (photos, pages, true masks)")
+    gen.add_argument("--products", type=int)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--faults", action=argparse.BooleanOptionalAction, default=None,
+                     help="plant real-shop faults (404 and corrupt images, 500-once and slow pages, ...)")
+    gen.add_argument("--jsonld", action=argparse.BooleanOptionalAction, default=None,
+                     help="schema.org JSON-LD on product pages (default on)")
+    gen.set_defaults(func=cmd_shop_generate)
+    serve = shop.add_parser("serve", help="serve the generated shop over HTTP")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    serve.set_defaults(func=cmd_shop_serve)
+
+    crawl = sub.add_parser("crawl", help="crawl a shop into data/raw (images + catalog.parquet)")
+    crawl.add_argument("--site", help="config/sites/<SITE>.yaml or a path to a site YAML (default crawl.site)")
+    crawl.set_defaults(func=cmd_crawl)
+
+    status = sub.add_parser("status", help="where the outputs are and how to look at them")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"prodseg: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

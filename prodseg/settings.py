@@ -1,0 +1,207 @@
+"""Paths and configuration: the single source of truth for every stage.
+
+Layers, later wins: ``config/defaults.yaml`` < ``params.yaml`` (DVC) < env vars
+``PRODSEG__<SECTION>__<KEY>`` < explicit overrides (``section.key=value``, the
+CLI's ``--set``). ``PRODSEG_VAR`` / ``PRODSEG_DATA`` move the two top folders.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "config"
+ENV_PREFIX = "PRODSEG__"
+
+
+class ConfigError(ValueError):
+    """A config file, override or site definition is invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathsConfig(_Section):
+    var: str = "var"
+    data: str = "data"
+    shop: str | None = None  # the generated demo shop; default <var>/shop
+
+
+class ShopConfig(_Section):
+    products: int = 120
+    seed: int = 7
+    faults: bool = False
+    jsonld: bool = True
+    per_page: int = 12
+    host: str = "127.0.0.1"
+    port: int = 8765
+    slow_seconds: float = 1.5
+
+
+class CrawlConfig(_Section):
+    site: str = "demo"
+    concurrency: int = 16
+    download_timeout: float = 15
+    retry_times: int = 3
+    autothrottle: bool = True
+    min_image_side: int = 64
+    max_image_pixels: int = 40_000_000
+    max_image_bytes: int = 30_000_000
+    progress_every: float = 5
+
+
+class Config(_Section):
+    paths: PathsConfig = PathsConfig()
+    shop: ShopConfig = ShopConfig()
+    crawl: CrawlConfig = CrawlConfig()
+
+
+def _merge(base: dict, update: Mapping) -> dict:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _dotted(key: str, value: Any) -> dict:
+    """``"crawl.concurrency", 4`` -> ``{"crawl": {"concurrency": 4}}``."""
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def parse_overrides(items: Iterable[str]) -> dict:
+    """Turn ``["crawl.concurrency=4", ...]`` into a nested dict (values parsed as YAML scalars)."""
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} is not of the form section.key=value")
+        out = _merge(out, _dotted(key.strip(), yaml.safe_load(raw)))
+    return out
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict:
+    out: dict = {}
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX):
+            key = name[len(ENV_PREFIX):].lower().replace("__", ".")
+            out = _merge(out, _dotted(key, yaml.safe_load(raw)))
+    return out
+
+
+class Settings:
+    """Resolved config plus every path the stages read and write."""
+
+    def __init__(self, config: Config, repo_root: Path = REPO_ROOT, config_dir: Path = CONFIG_DIR):
+        self.config = config
+        self.repo_root = repo_root
+        self.config_dir = config_dir
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping | None = None,
+        environ: Mapping[str, str] | None = None,
+        repo_root: Path = REPO_ROOT,
+    ) -> "Settings":
+        environ = os.environ if environ is None else environ
+        config_dir = Path(environ.get("PRODSEG_CONFIG", repo_root / "config"))
+        raw = _read_yaml(config_dir / "defaults.yaml")
+        raw = _merge(raw, _read_yaml(repo_root / "params.yaml"))
+        raw = _merge(raw, _env_overrides(environ))
+        for env_name, key in (("PRODSEG_VAR", "var"), ("PRODSEG_DATA", "data")):
+            if environ.get(env_name):
+                raw = _merge(raw, {"paths": {key: environ[env_name]}})
+        raw = _merge(raw, overrides or {})
+        try:
+            config = Config.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid configuration:\n{exc}") from exc
+        return cls(config, repo_root=repo_root, config_dir=config_dir)
+
+    def _path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.repo_root / path
+
+    # --- the two top folders -------------------------------------------------
+    @cached_property
+    def var_dir(self) -> Path:
+        return self._path(self.config.paths.var)
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return self._path(self.config.paths.data)
+
+    # --- runtime state (var/) -------------------------------------------------
+    @property
+    def shop_dir(self) -> Path:
+        """The generated demo shop: ``site/`` is served, ``truth/`` is not."""
+        shop = self.config.paths.shop
+        return self._path(shop) if shop else self.var_dir / "shop"
+
+    @property
+    def shop_site_dir(self) -> Path:
+        return self.shop_dir / "site"
+
+    @property
+    def shop_truth_dir(self) -> Path:
+        return self.shop_dir / "truth"
+
+    @property
+    def shop_url(self) -> str:
+        return f"http://{self.config.shop.host}:{self.config.shop.port}"
+
+    def crawl_state_dir(self, site: str) -> Path:
+        return self.var_dir / "crawl" / site
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.var_dir / "dagster_home"
+
+    # --- stage outputs (data/, DVC) ---------------------------------------------
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.raw_dir / "images"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.raw_dir / "catalog.parquet"
+
+    @property
+    def crawl_report_path(self) -> Path:
+        return self.raw_dir / "crawl_report.json"
+
+    # --- per-site crawl definitions -------------------------------------------
+    def site_config_path(self, site: str) -> Path:
+        path = Path(site)
+        if path.suffix in (".yaml", ".yml"):
+            return path if path.is_absolute() else self.repo_root / path
+        return self.config_dir / "sites" / f"{site}.yaml"

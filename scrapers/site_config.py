@@ -1,0 +1,57 @@
+"""Per-shop crawl definitions (``config/sites/<name>.yaml``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from prodseg.classes import PRODUCT_CLASSES
+from prodseg.settings import ConfigError
+
+# Fields a product page yields; each may have a CSS or XPath selector in the site config.
+SELECTOR_FIELDS = ("product_id", "title", "category", "price", "currency", "images")
+
+
+class SiteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    demo: bool = False                  # serve the embedded demo shop for the crawl
+    start_urls: list[str]
+    allowed_domains: list[str] = []
+    listing_links: list[str] = []       # URL regexes of pages to follow for links
+    product_links: list[str]            # URL regexes of product detail pages
+    selectors: dict[str, str] = {}      # field -> CSS (or XPath, starting with / or ( )
+    category_map: dict[str, str] = {}   # shop category phrase -> product class
+    user_agent: str = "prodseg-crawler/0.1 (+https://github.com/prodseg)"
+
+    @field_validator("selectors")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - set(SELECTOR_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown selector fields {sorted(unknown)}; known: {SELECTOR_FIELDS}")
+        return value
+
+    @field_validator("category_map")
+    @classmethod
+    def _known_classes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in PRODUCT_CLASSES}
+        if bad:
+            raise ValueError(f"category_map targets must be product classes {PRODUCT_CLASSES}; got {bad}")
+        return value
+
+    def with_shop_url(self, shop_url: str) -> "SiteConfig":
+        """Fill the ``{shop_url}`` placeholder of the demo config."""
+        return self.model_copy(update={"start_urls": [u.format(shop_url=shop_url) for u in self.start_urls]})
+
+
+def load_site(path: Path) -> SiteConfig:
+    if not path.exists():
+        raise ConfigError(f"no site config at {path}")
+    try:
+        return SiteConfig.model_validate(yaml.safe_load(path.read_text()) or {})
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"{path}: invalid site config:\n{exc}") from exc
