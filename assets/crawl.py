@@ -1,6 +1,8 @@
-"""``raw_catalog``: the crawled product images and their catalog table."""
+"""``raw_catalog``: the crawled product images and their catalog table.
 
-from __future__ import annotations
+(No ``from __future__ import annotations``: Dagster reads the config and
+resource types from the signature at definition time.)
+"""
 
 import dagster as dg
 

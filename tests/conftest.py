@@ -1,0 +1,42 @@
+"""Shared fixtures: a generated demo shop served on 127.0.0.1 by the test itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from demo_shop.generate import generate_shop
+from demo_shop.server import running_shop
+from prodseg.settings import Settings
+
+# A tiny shop with every planted fault; enough products for each fault to have its own.
+SHOP = {"products": 20, "seed": 11, "faults": True, "per_page": 2}
+
+
+def make_settings(root: Path, shop_dir: Path, port: int = 8765, **sections) -> Settings:
+    """Settings isolated from the developer's env, writing under ``root``."""
+    overrides = {
+        "paths": {"var": str(root / "var"), "data": str(root / "data"), "shop": str(shop_dir)},
+        "shop": {**SHOP, "port": port},
+        "crawl": {"progress_every": 0, "download_timeout": 5, "concurrency": 8},
+    }
+    for section, values in sections.items():
+        overrides[section] = {**overrides.get(section, {}), **values}
+    return Settings.load(overrides, environ={})
+
+
+@pytest.fixture(scope="session")
+def faulty_shop(tmp_path_factory) -> Path:
+    """The generated shop folder (generated once per test session)."""
+    shop_dir = tmp_path_factory.mktemp("demo") / "shop"
+    settings = make_settings(shop_dir.parent, shop_dir)
+    generate_shop(shop_dir, settings.config.shop)
+    return shop_dir
+
+
+@pytest.fixture
+def shop_server(faulty_shop):
+    """A fresh server per test, so fail-once pages fail again and request logs start empty."""
+    with running_shop(faulty_shop) as server:
+        yield server

@@ -1,0 +1,53 @@
+from scrapers.catalog import CATALOG_COLUMNS, fold_records
+from scrapers.journal import Journal, done_pages, known_images
+
+
+def record(pid, page, images, drops=(), complete=True, site="demo", class_name="cup"):
+    return {"site": site, "product_id": pid, "title": f"T {pid}", "category": "Mugs", "class_name": class_name,
+            "price": 5.0, "currency": "EUR", "page_url": page, "crawled_at": "2026-01-01T00:00:00+00:00",
+            "complete": complete, "drops": list(drops),
+            "images": [{"url": u, "sha256": h, "file": f"{h}.jpg", "width": 100, "height": 90,
+                        "bytes": 1234, "format": "JPEG"} for u, h in images]}
+
+
+def test_a_torn_last_line_is_skipped_and_not_glued_to_the_next_record(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append(record("A", "/a", [("/a.jpg", "h1")]))
+    journal.close()
+    with open(tmp_path / "j.jsonl", "a") as fh:
+        fh.write('{"site": "demo", "product_id": "B", "tit')  # killed mid-write
+    assert [r["product_id"] for r in Journal(tmp_path / "j.jsonl").records()] == ["A"]
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append(record("C", "/c", [("/c.jpg", "h3")]))
+    journal.close()
+    assert [r["product_id"] for r in journal.records()] == ["A", "C"]
+
+
+def test_fold_keeps_each_image_once_and_counts_cross_product_duplicates():
+    records = [
+        record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),
+        record("B", "/b", [("/b1.jpg", "h3"), ("/b-dup.jpg", "h1")], drops=[{"url": "/b404", "reason": "http_404"}]),
+        record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),  # resumed run re-crawled A
+        record("G", "/g", [("/g.jpg", "h4")], class_name=None),
+    ]
+    frame, stats = fold_records(records)
+    assert list(frame.columns) == list(CATALOG_COLUMNS)
+    assert frame["image_sha256"].tolist() == ["h1", "h2", "h3", "h4"]
+    assert frame.set_index("image_sha256").loc["h1", "product_id"] == "A"
+    assert stats.duplicate_images == 1 and stats.products == 3 and dict(stats.drops) == {"http_404": 1}
+    unknown = frame[frame["product_id"] == "G"].iloc[0]
+    assert not unknown["known_class"] and frame["class_id"].isna().sum() == 1
+
+
+def test_empty_journal_folds_to_an_empty_typed_catalog():
+    frame, stats = fold_records([])
+    assert len(frame) == 0 and list(frame.columns) == list(CATALOG_COLUMNS) and stats.images == 0
+
+
+def test_done_pages_need_complete_records_whose_files_still_exist(tmp_path):
+    (tmp_path / "h1.jpg").write_bytes(b"x")
+    records = [record("A", "/a", [("/a1.jpg", "h1")]),
+               record("B", "/b", [("/b1.jpg", "h2")]),                  # file deleted since
+               record("C", "/c", [("/c1.jpg", "h1")], complete=False)]  # hit a network failure
+    assert done_pages(records, tmp_path) == {"/a"}
+    assert set(known_images(records, tmp_path)) == {"/a1.jpg", "/c1.jpg"}
