@@ -45,42 +45,45 @@ def empty_catalog() -> pd.DataFrame:
 
 
 def fold_records(records: list[dict]) -> tuple[pd.DataFrame, FoldStats]:
-    """Catalog rows from journal records: each image once (first seen wins), in crawl order.
+    """Catalog rows from journal records: each image once, keyed by its content hash.
 
-    A product page crawled again (a resumed run) replaces nothing and adds
-    nothing: rows are keyed by the image's content hash.
+    A product page crawled again (a resumed run) adds nothing. When the same bytes
+    appear under several products, the smallest (site, product id, image URL)
+    owns the row, so the catalog does not depend on the order pages were crawled.
+    Rows come sorted by site, product id and image URL.
     """
     stats = FoldStats()
-    rows: dict[str, dict] = {}
-    owners: dict[str, tuple[str, str]] = {}
-    products: set[tuple[str, str]] = set()
+    claims: dict[str, dict[tuple[str, str, str], dict]] = {}
     latest_drops: dict[tuple[str, str], dict] = {}
     for rec in records:
-        key = (rec["site"], rec["product_id"])
-        latest_drops[key] = {d["url"]: d["reason"] for d in rec.get("drops", [])}
+        latest_drops[(rec["site"], rec["product_id"])] = {d["url"]: d["reason"] for d in rec.get("drops", [])}
         for img in rec.get("images", []):
-            sha = img["sha256"]
-            if sha in rows:
-                if owners[sha] != (key[1], img["url"]):
-                    stats.duplicate_images += 1
-                continue
-            owners[sha] = (key[1], img["url"])
-            products.add(key)
-            rows[sha] = {
-                "site": rec["site"], "product_id": rec["product_id"], "title": rec["title"],
-                "category": rec.get("category"), "class_name": rec.get("class_name"),
-                "class_id": CLASS_IDS.get(rec.get("class_name") or "", None),
-                "known_class": rec.get("class_name") is not None,
-                "price": rec.get("price"), "currency": rec.get("currency"),
-                "page_url": rec["page_url"], "image_url": img["url"], "image_sha256": sha,
-                "image_path": f"images/{img['file']}", "width": img["width"], "height": img["height"],
-                "bytes": img["bytes"], "format": img["format"], "crawled_at": rec["crawled_at"],
-            }
+            claims.setdefault(img["sha256"], {}).setdefault((rec["site"], rec["product_id"], img["url"]), _row(rec, img))
+    rows = []
+    for by_owner in claims.values():
+        rows.append(by_owner[min(by_owner)])
+        stats.duplicate_images += len(by_owner) - 1
     for drops in latest_drops.values():
         stats.drops.update(drops.values())
-    stats.products, stats.images = len(products), len(rows)
-    frame = pd.DataFrame(list(rows.values()), columns=list(CATALOG_COLUMNS)) if rows else empty_catalog()
-    return frame.astype(CATALOG_COLUMNS), stats
+    stats.products = len({(r["site"], r["product_id"]) for r in rows})
+    stats.images = len(rows)
+    if not rows:
+        return empty_catalog(), stats
+    frame = pd.DataFrame(rows, columns=list(CATALOG_COLUMNS)).astype(CATALOG_COLUMNS)
+    return frame.sort_values(["site", "product_id", "image_url"], ignore_index=True), stats
+
+
+def _row(rec: dict, img: dict) -> dict:
+    class_name = rec.get("class_name")
+    return {
+        "site": rec["site"], "product_id": rec["product_id"], "title": rec["title"],
+        "category": rec.get("category"), "class_name": class_name,
+        "class_id": CLASS_IDS.get(class_name) if class_name else None, "known_class": class_name is not None,
+        "price": rec.get("price"), "currency": rec.get("currency"),
+        "page_url": rec["page_url"], "image_url": img["url"], "image_sha256": img["sha256"],
+        "image_path": f"images/{img['file']}", "width": img["width"], "height": img["height"],
+        "bytes": img["bytes"], "format": img["format"], "crawled_at": rec["crawled_at"],
+    }
 
 
 def load_catalog(path: Path) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from demo_shop.server import running_shop
 from prodseg.fileio import atomic_write_json, atomic_write_parquet
 from prodseg.settings import Settings
 from scrapers.catalog import fold_records
-from scrapers.journal import Journal
+from prodseg.journal import Journal
 from scrapers.site_config import SiteConfig, load_site
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from scrapy.pipelines.files import FilesPipeline
 from prodseg.fileio import atomic_write_bytes, sha256_bytes
 from scrapers.images import ImageRejected, inspect_image
 from scrapers.items import ProductItem
-from scrapers.journal import Journal
+from prodseg.journal import Journal
 
 log = logging.getLogger(__name__)
 

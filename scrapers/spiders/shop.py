@@ -13,7 +13,8 @@ from scrapy.spiders import CrawlSpider, Rule
 from prodseg.classes import normalize_category
 from scrapers.extract import extract_product
 from scrapers.items import ProductItem
-from scrapers.journal import Journal, done_pages, known_images
+from prodseg.journal import Journal
+from scrapers.journal import done_pages, known_images
 from scrapers.site_config import SiteConfig
 
 log = logging.getLogger(__name__)

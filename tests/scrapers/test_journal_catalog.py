@@ -1,5 +1,6 @@
 from scrapers.catalog import CATALOG_COLUMNS, fold_records
-from scrapers.journal import Journal, done_pages, known_images
+from prodseg.journal import Journal
+from scrapers.journal import done_pages, known_images
 
 
 def record(pid, page, images, drops=(), complete=True, site="demo", class_name="cup"):
@@ -25,15 +26,18 @@ def test_a_torn_last_line_is_skipped_and_not_glued_to_the_next_record(tmp_path):
 
 def test_fold_keeps_each_image_once_and_counts_cross_product_duplicates():
     records = [
-        record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),
         record("B", "/b", [("/b1.jpg", "h3"), ("/b-dup.jpg", "h1")], drops=[{"url": "/b404", "reason": "http_404"}]),
+        record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),
         record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),  # resumed run re-crawled A
         record("G", "/g", [("/g.jpg", "h4")], class_name=None),
     ]
     frame, stats = fold_records(records)
     assert list(frame.columns) == list(CATALOG_COLUMNS)
-    assert frame["image_sha256"].tolist() == ["h1", "h2", "h3", "h4"]
+    assert frame["image_sha256"].tolist() == ["h1", "h2", "h3", "h4"]  # sorted by product, then URL
+    # The shared photo belongs to the smallest product id, whatever the crawl order.
     assert frame.set_index("image_sha256").loc["h1", "product_id"] == "A"
+    reordered, _ = fold_records([records[1], records[0], records[3]])
+    assert reordered["image_sha256"].tolist() == frame["image_sha256"].tolist()
     assert stats.duplicate_images == 1 and stats.products == 3 and dict(stats.drops) == {"http_404": 1}
     unknown = frame[frame["product_id"] == "G"].iloc[0]
     assert not unknown["known_class"] and frame["class_id"].isna().sum() == 1
