@@ -61,6 +61,7 @@ class _Part:
     round: float = 0.0  # bulge radius, screen units
     width: float = 0.0  # > 0: polys are polylines stroked this wide
     closed: bool = False  # stroked polyline is a loop
+    union: bool = False  # fill each polygon on its own (overlaps stay filled) instead of even-odd
 
 
 @dataclass(frozen=True)
@@ -131,25 +132,28 @@ def _profile(ctrl, n=48):
     return c[:, 0], np.maximum(c[:, 1], 0.005)
 
 
-def _lathe(ys, rs, e, open_top=True, cx=0.0):
+def _lathe(ys, rs, e):
     """Silhouette of a body of revolution (radius rs at heights ys, bottom to top) seen from slightly
-    above (ellipse ratio e): the profile closed by the front half of the bottom ellipse and by the
-    back half of the rim ellipse (open vessel) or its front half (a band of a larger body)."""
-    th = np.linspace(0, math.pi, 17)
+    above (ellipse ratio e), as polygons to fill as a union: the side profile and the cross-section
+    ellipses, so rounded bottoms and flared rims get their true outline."""
     ys, rs = np.asarray(ys, float), np.asarray(rs, float)
-    sign = -1 if open_top else 1
-    return np.concatenate([
-        np.stack([cx + rs, -ys], 1),
-        np.stack([cx + rs[-1] * np.cos(th), -ys[-1] + sign * e * rs[-1] * np.sin(th)], 1),
-        np.stack([cx - rs[::-1], -ys[::-1]], 1),
-        np.stack([cx - rs[0] * np.cos(th), -ys[0] + e * rs[0] * np.sin(th)], 1)])
+    side = np.concatenate([np.stack([rs, -ys], 1), np.stack([-rs[::-1], -ys[::-1]], 1)])
+    return [side] + [_ellipse(0, -y, r, e * r, 32) for y, r in zip(ys[::-2], rs[::-2])] + [_ellipse(0, -ys[0], rs[0], e * rs[0], 32)]
 
 
 def _band(ys, rs, y0, y1, e):
-    """The part of a lathe body between heights y0 and y1 (a glaze dip, a stripe, a rim)."""
-    keep = (ys >= y0) & (ys <= y1)
+    """The front surface of a lathe body between heights y0 and y1 (a glaze dip, a stripe), bounded
+    by the front halves of the two cross-section ellipses; from the very bottom it takes in the lower
+    cross-sections too, as the body's outline does. Polygons to fill as a union."""
+    keep = (ys > y0) & (ys < y1)
     yb = np.concatenate([[y0], ys[keep], [y1]])
-    return _lathe(yb, np.interp(yb, ys, rs), e, open_top=False)
+    rb = np.interp(yb, ys, rs)
+    th = np.linspace(0, math.pi, 17)
+    outline = np.concatenate([
+        np.stack([rb, -yb], 1), np.stack([rb[-1] * np.cos(th), -y1 + e * rb[-1] * np.sin(th)], 1),
+        np.stack([-rb[::-1], -yb[::-1]], 1), np.stack([-rb[0] * np.cos(th), -y0 + e * rb[0] * np.sin(th)], 1)])
+    low = (yb + e * rb <= y1 - e * rb[-1]) if y0 <= ys[0] else np.zeros(len(yb), bool)
+    return [outline] + [_ellipse(0, -y, r, e * r, 32) for y, r in zip(yb[low], rb[low])]
 
 
 def _leaf(base, angle, length, width, bend=0.0, fat=0.7, n=14):
@@ -229,9 +233,9 @@ def _albedo(mat, h, w, rng, s):
     512 image."""
     t = mat.tex
     if t in ("fabric", "velvet", "boucle"):
-        f = 1 + 0.05 * _noise(rng, h, w, s) + 0.04 * _noise(rng, h, w, 25 * s)
+        f = 1 + 0.05 * _noise(rng, h, w, s) + 0.02 * _noise(rng, h, w, 25 * s)
         if t == "boucle":  # looped yarn: coarse nubby texture
-            f += 0.12 * _noise(rng, h, w, 2.5 * s)
+            f += 0.07 * _noise(rng, h, w, 2.5 * s)
         elif t == "velvet":  # pile catches light in broad patches
             f += 0.1 * _noise(rng, h, w, 45 * s)
     elif t == "leather":
@@ -326,6 +330,9 @@ def _rasterise(parts, to_px, shape, rng, s, k):
         fixed = [np.round((p - (x0, y0)) * (1 << _FIX)).astype(np.int32) for p in pts]
         if part.width:
             cv2.polylines(m, fixed, part.closed, 1, max(1, round(part.width * k)), cv2.LINE_8, _FIX)
+        elif part.union:
+            for poly in fixed:
+                cv2.fillPoly(m, [poly], 1, cv2.LINE_8, _FIX)
         else:
             cv2.fillPoly(m, fixed, 1, cv2.LINE_8, _FIX)
         inside = m.astype(bool)
@@ -354,7 +361,9 @@ def _shade(alb, n, label, mats, bg, light, s1):
     table = np.float32([(0, 1, 0)] + [(m.gloss, m.shine, m.clear) for m in mats])[label]
     gloss, shine, clear = table[..., 0], table[..., 1], table[..., 2]
     n = np.stack(_unit(*np.moveaxis(n, -1, 0)), -1)
-    clear = clear * np.clip(n[..., 2], 0, 1) ** 0.7  # glass seen edge-on reflects instead of transmitting
+    # glass seen edge-on reflects (a darker room) instead of transmitting: dark outlines
+    reflect = np.where(clear > 0, 0.4, 1.0).astype(np.float32)
+    clear = clear * np.clip(n[..., 2] / 0.3, 0, 1)
     diffuse = np.clip((n @ key + 0.3) / 1.3, 0, 1)  # wrapped Lambert: soft terminator
     spec = 0.0
     for light, power in ((key, 1.0), (fill, 0.35)):
@@ -374,7 +383,7 @@ def _shade(alb, n, label, mats, bg, light, s1):
         bend = 5 * s1 * clear
         behind = cv2.remap(bg, xx - bend * n[..., 0], yy - bend * n[..., 1], cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT)
-        lit = lit * (1 - clear)[..., None] + behind * alb * clear[..., None]
+        lit = lit * (reflect * (1 - clear))[..., None] + behind * alb * clear[..., None]
     return lit + (spec[..., None] * colour if np.ndim(spec) else 0)
 
 
@@ -578,13 +587,13 @@ def _vase(p, v):
     glass = p["finish"] == "glass"
     mat = (_Mat(tuple(p["rgb"]), "plain", 0.9, 60.0, clear=0.6) if glass
            else _glaze(p["rgb"], p["finish"], "speckle" if p["speckle"] else "ceramic"))
-    parts = [_Part([_lathe(ys, rs, e)], mat, "cyl")]
+    parts = [_Part(_lathe(ys, rs, e), mat, "cyl", union=True)]
     second = replace(mat, rgb=tuple(p["rgb2"]))
     if p["decor"] == "dip":
-        parts.append(_Part([_band(ys, rs, 0, p["split"], e)], second, "cyl"))
+        parts.append(_Part(_band(ys, rs, 0, p["split"], e), second, "cyl", union=True))
     elif p["decor"] == "stripes":
         for y in np.arange(p["split"], 0.95, 0.12):
-            parts.append(_Part([_band(ys, rs, y, y + 0.04, e)], second, "cyl"))
+            parts.append(_Part(_band(ys, rs, y, y + 0.04, e), second, "cyl", union=True))
     inner = rs[-1] * 0.8
     dark = replace(mat, rgb=tuple(np.asarray(p["rgb"]) * 0.3), gloss=0.05, clear=mat.clear * 0.5)
     parts.append(_Part([_ellipse(0, -ys[-1], inner, inner * e)], dark, "dish"))
@@ -594,14 +603,15 @@ def _vase(p, v):
 def _bowl(p, v):
     """Wide lathe body seen from above so the inside shows, with a rim line."""
     ys, rs = _profile(p["profile"])
-    e = float(np.clip(v.ky * 1.3 + 0.08, 0.25, 0.55))
+    e = float(np.clip(v.ky * 1.1 + 0.05, 0.2, 0.45))
     out_mat = _wood(p["rgb"]) if p["finish"] == "wood" else (
         _metal(p["rgb"]) if p["finish"] == "metal" else _glaze(p["rgb"], p["finish"]))
     in_mat = replace(out_mat, rgb=tuple(p["inner_rgb"]))
     r = rs[-1]
-    parts = [_Part([_lathe(ys, rs, e)], out_mat, "cyl")]
+    parts = [_Part(_lathe(ys, rs, e), out_mat, "cyl", union=True)]
     if p["band"]:
-        parts.append(_Part([_band(ys, rs, ys[-1] * 0.8, ys[-1] * 0.9, e)], replace(out_mat, rgb=tuple(p["band_rgb"])), "cyl"))
+        band = replace(out_mat, rgb=tuple(p["band_rgb"]))
+        parts.append(_Part(_band(ys, rs, ys[-1] * 0.8, ys[-1] * 0.9, e), band, "cyl", union=True))
     parts.append(_Part([_ellipse(0, -ys[-1], r * 0.96, r * 0.96 * e)], in_mat, "dish"))
     rim = replace(in_mat, rgb=tuple(np.minimum(np.asarray(p["inner_rgb"]) * 1.12, 1)))
     parts.append(_Part([_ellipse(0, -ys[-1], r * 0.98, r * 0.98 * e)], rim, "bulge", _N_TOP, 0.01, 0.025, True))
@@ -629,11 +639,10 @@ def _cup(p, v):
         hw, hh = p["handle"], h * p["handle_h"]
         arc = _ellipse(rs[len(rs) // 2] * 0.92, -h * 0.52, hw + rt * 0.08, hh / 2, 24, -math.pi / 2, math.pi / 2)
         parts.append(_Part([arc], mat, "bulge", _N_FRONT, p["handle_w"] / 2, p["handle_w"]))
-    body = _lathe(ys + lift, rs, e)
-    parts.append(_Part([body], mat, "cyl"))
+    parts.append(_Part(_lathe(ys + lift, rs, e), mat, "cyl", union=True))
     if p["band"]:
         band = replace(mat, rgb=tuple(p["band_rgb"]), gloss=0.9)
-        parts.append(_Part([_band(ys + lift, rs, h * 0.88, h * 0.96, e)], band, "cyl"))
+        parts.append(_Part(_band(ys + lift, rs, h * 0.88, h * 0.96, e), band, "cyl", union=True))
     parts.append(_Part([_ellipse(0, -h - lift, rt * 0.9, rt * 0.9 * e)], inner, "dish"))
     if p["drink"]:
         drink = _Mat(tuple(p["drink_rgb"]), "plain", 0.5, 40.0)
@@ -648,19 +657,20 @@ def _wine_glass(p, v):
     fr, sh, st = p["foot_r"], p["stem_h"], p["stem_r"]
     by, br = _profile(p["profile"])
     by = by + sh
-    foot = np.concatenate([_ellipse(0, 0, fr, fr * e), _ellipse(0, -0.015, fr, fr * e)])
+    foot = _ellipse(0, -0.01, fr, fr * e)
     stem = np.array([[-st * 2.5, -0.01], [-st, -0.06], [-st, -sh + 0.03], [-st * 2, -sh - 0.01],
                      [st * 2, -sh - 0.01], [st, -sh + 0.03], [st, -0.06], [st * 2.5, -0.01]])
-    parts = [_Part([cv2.convexHull(foot.astype(np.float32))[:, 0]], glass, "cyl"),
+    parts = [_Part([foot], glass, "flat", _N_TOP),
+             _Part([foot], glass, "bulge", _N_FRONT, 0.004, 0.01, True),
              _Part([stem], glass, "cyl"),
-             _Part([_lathe(by, br, e)], glass, "cyl")]
+             _Part(_lathe(by, br, e), glass, "cyl", union=True)]
     if p["wine"]:
         level = by[0] + (by[-1] - by[0]) * p["fill"]
         wine = _Mat(tuple(p["wine_rgb"]), "plain", 0.6, 50.0, clear=p["wine_clear"])
         keep = by <= level
         yb = np.concatenate([by[keep], [level]])
         rb = np.interp(yb, by, br) * 0.94
-        parts.append(_Part([_lathe(yb, rb, e, open_top=False)], wine, "cyl"))
+        parts.append(_Part(_lathe(yb, rb, e), wine, "cyl", union=True))
         parts.append(_Part([_ellipse(0, -level, rb[-1], rb[-1] * e)], replace(wine, clear=0.3), "flat", _N_TOP))
     rim = replace(glass, rgb=(0.95, 0.95, 0.95), clear=p["clarity"] * 0.5)
     parts.append(_Part([_ellipse(0, -by[-1], br[-1], br[-1] * e)], rim, "bulge", _N_TOP, 0.005, 0.012, True))
@@ -674,9 +684,10 @@ def _potted_plant(p, v):
     pot = _glaze(p["pot_rgb"], "gloss" if p["pot"] == "ceramic" else "matte", pot_tex)
     ys, rs = _profile(p["pot_profile"])
     rt = rs[-1]
-    parts = [_Part([_lathe(ys, rs, e)], pot, "cyl")]
+    parts = [_Part(_lathe(ys, rs, e), pot, "cyl", union=True)]
     if p["rim"]:
-        parts.append(_Part([_band(ys, rs + 0.035, 0.82, 1.0, e)], pot, "cyl"))
+        top = ys >= 0.82
+        parts.append(_Part(_lathe(ys[top], rs[top] + 0.035, e), pot, "cyl", union=True))
     parts.append(_Part([_ellipse(0, -1.0, rt * 0.9, rt * 0.9 * e)], _Mat(tuple(p["soil_rgb"]), "soil", 0.0), "dish"))
     green = np.asarray(p["leaf_rgb"])
     stem_mat = _Mat(tuple(green * 0.8), "leaf", 0.05)
@@ -879,7 +890,7 @@ def _look_cup(rng):
                 inner_rgb=rgb if rng.random() < 0.6 else _pick(rng, _GLAZES[:2]), speckle=bool(rng.random() < 0.25),
                 handle=handle, handle_w=handle_w, handle_h=rng.uniform(0.5, 0.7), saucer=rng.uniform(2.6, 3.2),
                 band=bool(rng.random() < 0.25), band_rgb=_pick(rng, [(200, 160, 70), (40, 40, 44), (44, 72, 150)]),
-                drink=bool(rng.random() < 0.3), drink_rgb=_pick(rng, [(70, 40, 22), (150, 100, 60), (180, 120, 40)]))
+                drink=bool(rng.random() < 0.3), drink_rgb=_pick(rng, [(56, 34, 20), (110, 62, 30), (186, 146, 108)]))
 
 
 def _look_glass(rng):
@@ -889,9 +900,15 @@ def _look_glass(rng):
     return dict(profile=[[y * bowl_h, r * bowl_h * (0.8 if kind == "coupe" else 1.0)] for y, r in zip(ys, rs)],
                 stem_h=rng.uniform(0.35, 0.7), stem_r=rng.uniform(0.012, 0.02), foot_r=rng.uniform(0.17, 0.26),
                 tint=_pick(rng, [(236, 242, 240), (226, 236, 230), (230, 230, 232), (240, 232, 214)], 0.02),
-                clarity=rng.uniform(0.75, 0.92), wine=bool(rng.random() < 0.4), fill=rng.uniform(0.3, 0.6),
-                wine_rgb=_pick(rng, [(110, 16, 30), (230, 200, 110), (230, 140, 140)], 0.05),
-                wine_clear=rng.uniform(0.15, 0.4))
+                clarity=rng.uniform(0.82, 0.95), wine=bool(rng.random() < 0.4), fill=rng.uniform(0.3, 0.6),
+                **_wine(rng))
+
+
+def _wine(rng):
+    """Red wine is nearly opaque in a glass; white and rose let the background through."""
+    if rng.random() < 0.5:
+        return dict(wine_rgb=_pick(rng, [(110, 16, 30)], 0.05), wine_clear=rng.uniform(0.1, 0.3))
+    return dict(wine_rgb=_pick(rng, [(238, 214, 130), (240, 150, 150)], 0.04), wine_clear=rng.uniform(0.55, 0.75))
 
 
 def _look_plant(rng):
@@ -1024,8 +1041,9 @@ def _surface(rng, S, h, tabletop):
         detail = np.where(grout, 0.8, 1.0) * (1 - 0.35 * checker)
     elif kind == "marble":
         col = _pick(rng, [(236, 234, 230), (60, 60, 62), (220, 214, 204)], 0.02)
-        vein = np.abs(np.sin((wx + 0.4 * z + 0.5 * _noise(rng, rows, S, 30)) * 6))
-        detail = 1 - 0.25 * np.exp(-vein * 12)
+        # veins: wavy, mostly parallel streaks
+        vein = np.abs(np.sin((wx + 0.5 * z) * 4 + 1.5 * _noise(rng, rows, S, 60, 150)))
+        detail = 1 - 0.2 * np.exp(-vein * 25) - 0.03 * _noise(rng, rows, S, 20)
     else:  # carpet, concrete, linen: fine noise of different grain
         col = _pick(rng, _WALLS + _FABRICS[:6] if kind != "concrete" else [(170, 168, 162), (130, 128, 124)])
         detail = 1 + 0.06 * _noise(rng, rows, S, 1.2) + 0.04 * _noise(rng, rows, S, 50)

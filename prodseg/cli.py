@@ -58,6 +58,15 @@ def cmd_crawl(args) -> int:
     return 0
 
 
+def cmd_label(args) -> int:
+    from labelling.run import run_labelling
+
+    report = run_labelling(_settings(args, label={"labeller": args.labeller, "min_score": args.min_score}))
+    print(report.summary())
+    print(f"review gallery: {report.review_path}")
+    return 0
+
+
 def cmd_status(args) -> int:
     from prodseg.status import describe
 
@@ -91,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl a shop into data/raw (images + catalog.parquet)")
     crawl.add_argument("--site", help="config/sites/<SITE>.yaml or a path to a site YAML (default crawl.site)")
     crawl.set_defaults(func=cmd_crawl)
+
+    label = sub.add_parser("label", help="pseudo-label the crawled images into data/labels")
+    label.add_argument("--labeller", choices=["auto", "grabcut", "detectron2"])
+    label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
+    label.set_defaults(func=cmd_label)
 
     status = sub.add_parser("status", help="where the outputs are and how to look at them")
     status.set_defaults(func=cmd_status)

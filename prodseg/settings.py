@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -57,10 +57,42 @@ class CrawlConfig(_Section):
     progress_every: float = 5
 
 
+class GrabCutConfig(_Section):
+    work_size: int = 256      # GrabCut runs on the image scaled to this long side
+    iterations: int = 5
+
+
+class Detectron2Config(_Section):
+    model: str = "COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"
+    weights: str | None = None   # a local checkpoint; None = the model zoo's URL (cached after the first download)
+    score_threshold: float = 0.5
+    class_map: dict[str, str] = {
+        "couch": "couch", "chair": "chair", "bed": "bed", "vase": "vase", "bowl": "bowl",
+        "cup": "cup", "wine glass": "wine-glass", "potted plant": "potted-plant",
+    }
+
+
+class LabelChecks(_Section):
+    min_accepted_share: float = 0.5   # share of labels accepted
+    min_label_iou: float = 0.85       # mean IoU of accepted labels vs truth, where truth exists
+
+
+class LabelConfig(_Section):
+    labeller: Literal["auto", "grabcut", "detectron2"] = "auto"
+    min_score: float = 0.5            # weaker labels are rejected (kept in the table, not deleted)
+    min_side: int = 32
+    max_pixels: int = 20_000_000
+    review_size: int = 24             # labels shown in the review gallery
+    grabcut: GrabCutConfig = GrabCutConfig()
+    detectron2: Detectron2Config = Detectron2Config()
+    checks: LabelChecks = LabelChecks()
+
+
 class Config(_Section):
     paths: PathsConfig = PathsConfig()
     shop: ShopConfig = ShopConfig()
     crawl: CrawlConfig = CrawlConfig()
+    label: LabelConfig = LabelConfig()
 
 
 def _merge(base: dict, update: Mapping) -> dict:
@@ -198,6 +230,14 @@ class Settings:
     @property
     def crawl_report_path(self) -> Path:
         return self.raw_dir / "crawl_report.json"
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.data_dir / "labels"
+
+    @property
+    def label_journal_path(self) -> Path:
+        return self.var_dir / "labels" / "journal.jsonl"
 
     # --- per-site crawl definitions -------------------------------------------
     def site_config_path(self, site: str) -> Path:

@@ -42,3 +42,12 @@ def test_site_config_path_accepts_a_name_or_a_file(tmp_path):
     s = Settings.load(environ={})
     assert s.site_config_path("demo") == s.config_dir / "sites" / "demo.yaml"
     assert s.site_config_path(str(tmp_path / "x.yaml")) == Path(tmp_path / "x.yaml")
+
+
+def test_defaults_yaml_mirrors_the_code_defaults():
+    # The YAML documents the defaults; the models hold them. They must not drift apart.
+    import yaml
+
+    from prodseg.settings import CONFIG_DIR, Config
+
+    assert Config.model_validate(yaml.safe_load((CONFIG_DIR / "defaults.yaml").read_text())) == Config()

@@ -1,0 +1,38 @@
+"""``pseudo_labels``: the teacher's product mask for every crawled image, audited where truth is known.
+
+(No ``from __future__ import annotations``: Dagster reads the resource types from the signature.)
+"""
+
+import dagster as dg
+
+from labelling.run import run_labelling
+from pipelines.resources import SettingsResource
+
+
+@dg.asset(
+    deps=["raw_catalog"],
+    group_name="label",
+    kinds={"opencv", "parquet"},
+    code_version="1",
+    description="Class-index PNG masks, coco.json, labels.parquet, a review gallery and the label audit.",
+)
+def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    resolved = settings.load()
+    report = run_labelling(resolved, progress=False)
+    context.log.info(report.summary())
+    audit = report.audit or {}
+    review = resolved.labels_dir / "review.html"
+    return dg.MaterializeResult(metadata={
+        "labeller": report.labeller,
+        "images": report.images,
+        "accepted": report.accepted,
+        "accepted_share": round(report.accepted_share, 4),
+        "rejected": dg.MetadataValue.json(report.rejected),
+        "labelled_now": report.labelled_now,
+        "label_iou_accepted": audit.get("mean_iou_accepted") or 0.0,
+        "label_iou_studio": audit.get("studio_mean_iou") or 0.0,
+        "lifestyle_flagged_share": audit.get("lifestyle_flagged_share") or 0.0,
+        "audit": dg.MetadataValue.json(audit),
+        "review_gallery": dg.MetadataValue.path(str(review)),
+        "labels": dg.MetadataValue.path(report.labels_path),
+    })

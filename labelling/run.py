@@ -1,0 +1,161 @@
+"""``run_labelling``: the pseudo-label stage as one plain function (CLI, Dagster, DVC call it)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm import tqdm
+
+from labelling.audit import load_truth, per_image_iou, summarize
+from labelling.choose import make_labeller
+from labelling.coco import coco_document
+from labelling.instances import select_product
+from labelling.load import ImageUnusable, load_rgb
+from labelling.review import write_review
+from prodseg.classes import CLASS_IDS
+from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_parquet
+from prodseg.journal import Journal
+from prodseg.settings import LabelConfig, Settings
+from scrapers.catalog import load_catalog
+
+log = logging.getLogger(__name__)
+
+LABEL_COLUMNS = ["image_sha256", "product_id", "image_path", "category", "class_name", "class_id", "score",
+                 "area_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
+                 "labeller", "labeller_key", "accepted", "reason", "detail"]
+
+
+@dataclass
+class LabelReport:
+    labeller: str
+    images: int
+    labelled_now: int          # labelled in this run (the rest came from earlier runs)
+    accepted: int
+    rejected: dict[str, int]   # reason -> images
+    labels_path: str
+    review_path: str
+    audit: dict | None         # label IoU vs truth, when the shop's truth is known
+
+    @property
+    def accepted_share(self) -> float:
+        return self.accepted / self.images if self.images else 0.0
+
+    def summary(self) -> str:
+        audit = f", mean IoU vs truth {self.audit['mean_iou_accepted']} (accepted)" if self.audit else ""
+        return (f"labels ({self.labeller}): {self.accepted}/{self.images} accepted, rejected {self.rejected or 'none'}"
+                f"{audit}; {self.labelled_now} labelled now -> {self.labels_path}")
+
+
+def label_image(image_path: Path, category: str | None, labeller, cfg: LabelConfig) -> tuple[dict, np.ndarray | None]:
+    """Label one image: (table fields, product mask or None). Never raises for a bad image."""
+    try:
+        image = load_rgb(image_path, cfg.min_side, cfg.max_pixels)
+    except ImageUnusable as exc:
+        return {"reason": exc.reason, "detail": exc.detail, "score": 0.0}, None
+    try:
+        instances = labeller.label(image, category)
+    except Exception as exc:  # one image must not end the run
+        log.warning("labeller failed on %s: %r", image_path, exc)
+        return {"reason": "labeller_error", "detail": repr(exc), "score": 0.0}, None
+    chosen = select_product(instances, category, cfg.min_score)
+    if chosen is None:
+        return {"reason": "no_instance", "detail": f"{len(instances)} instances, none usable", "score": 0.0}, None
+    class_name = chosen.class_name or category
+    x0, y0, x1, y1 = chosen.box
+    fields = {"class_name": class_name, "score": round(chosen.score, 4), "area_frac": round(chosen.area / chosen.mask.size, 5),
+              "box_x0": x0, "box_y0": y0, "box_x1": x1, "box_y1": y1,
+              "width": image.shape[1], "height": image.shape[0], "reason": None, "detail": None}
+    if class_name is None:
+        fields.update(reason="unknown_class", detail="no catalog class and no class from the labeller")
+    return fields, chosen.mask
+
+
+def _write_mask(labels_dir: Path, sha: str, mask: np.ndarray, class_name: str | None) -> str:
+    rel = f"masks/{sha}.png"
+    buf = io.BytesIO()
+    # 255 marks a product of no known class (VOC's "ignore"); such labels are rejected.
+    value = CLASS_IDS[class_name] if class_name else 255
+    Image.fromarray(mask.astype(np.uint8) * np.uint8(value)).save(buf, format="PNG")
+    atomic_write_bytes(labels_dir / rel, buf.getvalue())
+    return rel
+
+
+def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score: float) -> pd.DataFrame:
+    """The labels table: the latest record per catalog image under labeller ``key``.
+
+    Acceptance is decided here, not when labelling, so changing ``min_score``
+    re-decides without relabelling.
+    """
+    latest = {r["image_sha256"]: r for r in records if r["labeller_key"] == key}
+    rows = [latest[sha] for sha in catalog["image_sha256"] if sha in latest]
+    table = pd.DataFrame(rows, columns=LABEL_COLUMNS)
+    table["class_id"] = table["class_name"].map(CLASS_IDS).astype("Int64")
+    low = table["reason"].isna() & (table["score"] < min_score)
+    table.loc[low, "reason"] = "low_confidence"
+    table.loc[low, "detail"] = table.loc[low, "score"].map(lambda s: f"score {s:.2f} < {min_score}")
+    table["accepted"] = table["reason"].isna()
+    return table
+
+
+def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
+    """Label every catalog image not yet labelled by the same labeller+config; write all outputs."""
+    cfg = settings.config.label
+    catalog = load_catalog(settings.catalog_path)
+    labeller = make_labeller(cfg)
+    key = labeller.key()
+    labels_dir = settings.labels_dir
+    journal = Journal(settings.label_journal_path)
+    records = journal.records()
+    done = {r["image_sha256"] for r in records if r["labeller_key"] == key
+            and (r["mask_path"] is None or (labels_dir / r["mask_path"]).exists())}
+    todo = catalog[~catalog["image_sha256"].isin(done)]
+    log.info("labelling %d images with %s (%d already labelled)", len(todo), key, len(catalog) - len(todo))
+    try:
+        for row in tqdm(todo.itertuples(), total=len(todo), desc=f"label ({labeller.name})", unit="img",
+                        disable=not progress):
+            category = row.class_name if isinstance(row.class_name, str) else None
+            fields, mask = label_image(settings.raw_dir / row.image_path, category, labeller, cfg)
+            mask_path = _write_mask(labels_dir, row.image_sha256, mask, fields.get("class_name")) if mask is not None else None
+            record = {**dict.fromkeys(LABEL_COLUMNS), **fields, "image_sha256": row.image_sha256,
+                      "product_id": row.product_id, "image_path": row.image_path, "category": row.category,
+                      "mask_path": mask_path, "labeller": labeller.name, "labeller_key": key}
+            record.pop("accepted")
+            journal.append(record)
+            records.append(record)
+    finally:
+        journal.close()
+    return write_outputs(settings, fold_labels(records, catalog, key, cfg.min_score), labeller.name, len(todo))
+
+
+def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int) -> LabelReport:
+    cfg, labels_dir = settings.config.label, settings.labels_dir
+    truth = load_truth(settings.shop_truth_dir)
+    audit = None
+    if truth is not None:
+        per_image = per_image_iou(labels, labels_dir, truth, settings.shop_truth_dir)
+        if len(per_image):
+            audit = summarize(per_image)
+            labels = labels.merge(per_image[["image_sha256", "iou"]], on="image_sha256", how="left")
+            atomic_write_parquet(labels_dir / "audit.parquet", per_image)
+    atomic_write_json(labels_dir / "audit.json", audit or {"images": 0, "note": "no truth masks for this shop"})
+    table = labels[LABEL_COLUMNS]
+    atomic_write_parquet(labels_dir / "labels.parquet", table)
+    atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir))
+    accepted = int(table["accepted"].sum())
+    review = write_review(
+        labels, settings.raw_dir, labels_dir, cfg.review_size,
+        {"labeller": labeller, "min_score": cfg.min_score, "accepted": accepted,
+         "rejected": len(table) - accepted, "audit": audit, "max_pixels": cfg.max_pixels})
+    report = LabelReport(
+        labeller=labeller, images=len(table), labelled_now=labelled_now, accepted=accepted,
+        rejected=table.loc[~table["accepted"], "reason"].value_counts().sort_index().to_dict(),
+        labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit)
+    atomic_write_json(labels_dir / "label_report.json", asdict(report))
+    log.info(report.summary())
+    return report
