@@ -284,7 +284,7 @@ def _unit(nx, ny, nz):
 
 def _normals(part, m, k):
     """Normal planes (x, y, z) of one part from its own mask m, so any outline gets sensible
-    shading; scalars for flat parts."""
+    shading; scalars for flat parts. Not normalised: lighting normalises after downsampling."""
     h, w = m.shape
     bx, by, bz = (np.float32(c) for c in part.normal)
     if part.shape == "flat":
@@ -292,8 +292,11 @@ def _normals(part, m, k):
     if part.shape == "bulge":  # rounded edges: tilt outwards within `round` of the outline
         d = cv2.distanceTransform(m, cv2.DIST_L2, 3)
         tilt = 1 - np.minimum(d / max(part.round * k, 1.0), 1)
-        gy, gx = np.gradient(d)
-        return _unit(bx * (1 - tilt) - gx * tilt, by * (1 - tilt) - gy * tilt, bz * (1 - tilt))
+        flat = 1 - tilt
+        # the distance grows inwards, so minus its gradient (central differences) points outwards
+        gx = cv2.Sobel(d, cv2.CV_32F, 1, 0, ksize=1) * (-0.5 * tilt)
+        gy = cv2.Sobel(d, cv2.CV_32F, 0, 1, ksize=1) * (-0.5 * tilt)
+        return [bx * flat + gx, by * flat + gy, bz * flat]
     if part.shape == "cyl":  # body of revolution: each row is a circle slice, its radius from the mask
         rows = m.astype(bool)
         left = np.argmax(rows, 1).astype(np.float32)
@@ -310,7 +313,30 @@ def _normals(part, m, k):
     cx, cy = (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2
     rx, ry = max(np.ptp(xs) / 2, 1), max(np.ptp(ys) / 2, 1)
     yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    return _unit(-0.8 * (xx - cx) / rx, -0.8 * (yy - cy) / ry, np.ones_like(xx))
+    return [-0.8 * (xx - cx) / rx, -0.8 * (yy - cy) / ry, np.ones_like(xx)]
+
+
+def _draw(m, part, pts, k):
+    """Rasterise one part's outline (pts in m's pixel coordinates, k px per unit) into uint8 mask m."""
+    fixed = [np.round(p * (1 << _FIX)).astype(np.int32) for p in pts]
+    if part.width:
+        cv2.polylines(m, fixed, part.closed, 1, max(1, round(part.width * k)), cv2.LINE_8, _FIX)
+    elif part.union:
+        for poly in fixed:
+            cv2.fillPoly(m, [poly], 1, cv2.LINE_8, _FIX)
+    else:
+        cv2.fillPoly(m, fixed, 1, cv2.LINE_8, _FIX)
+
+
+def _fill_ratio(parts, lo, hi):
+    """Share of its bounding box that the silhouette covers (a cheap low-res raster), so products
+    can be sized by their area rather than their box."""
+    k = 128 / max(hi - lo)
+    w, h = np.ceil((hi - lo) * k).astype(int) + 1
+    m = np.zeros((h, w), np.uint8)
+    for part in parts:
+        _draw(m, part, [(p - lo) * k for p in part.polys], k)
+    return max(float(m.sum()) / ((hi - lo)[0] * (hi - lo)[1] * k * k), 0.05)
 
 
 def _rasterise(parts, to_px, shape, rng, s, k):
@@ -327,14 +353,7 @@ def _rasterise(parts, to_px, shape, rng, s, k):
         if x1 <= x0 or y1 <= y0:
             continue
         m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        fixed = [np.round((p - (x0, y0)) * (1 << _FIX)).astype(np.int32) for p in pts]
-        if part.width:
-            cv2.polylines(m, fixed, part.closed, 1, max(1, round(part.width * k)), cv2.LINE_8, _FIX)
-        elif part.union:
-            for poly in fixed:
-                cv2.fillPoly(m, [poly], 1, cv2.LINE_8, _FIX)
-        else:
-            cv2.fillPoly(m, fixed, 1, cv2.LINE_8, _FIX)
+        _draw(m, part, [p - (x0, y0) for p in pts], k)
         inside = m.astype(bool)
         if not inside.any():
             continue
@@ -387,20 +406,19 @@ def _shade(alb, n, label, mats, bg, light, s1):
     return lit + (spec[..., None] * colour if np.ndim(spec) else 0)
 
 
-def _shadow(mask, base, key, strength, S):
-    """Soft floor shadow of the silhouette: a contact shadow at the base plus the silhouette laid
-    back onto the floor and sheared away from the light. Computed at 1/4 size, it is cheap."""
+def _shadow(mask, top, base, key, strength, S):
+    """Soft floor shadow of the silhouette, as a background multiplier: the silhouette laid back
+    onto the floor and sheared away from the light, plus ambient occlusion (blurred silhouette) in
+    the lower part, which darkens the floor between legs and where the product stands. Computed at
+    1/4 size, it is cheap."""
     q = 4
     small = cv2.resize(mask.astype(np.float32), (S // q, S // q), interpolation=cv2.INTER_AREA)
-    b = base / q
-
-    def laid(squash, shear, sigma):
-        m = np.float32([[1, shear, -shear * b], [0, squash, b * (1 - squash)]])
-        return cv2.GaussianBlur(cv2.warpAffine(small, m, small.shape[::-1]), (0, 0), sigma)
-
-    cast = laid(0.3, 1.2 * key[0], 4.0 * S / 512)
-    contact = laid(0.05, 0.3 * key[0], 1.2 * S / 512)
-    shade = np.clip(0.55 * cast + 1.2 * contact, 0, 1)
+    b, height = base / q, (base - top) / q
+    m = np.float32([[1, 1.2 * key[0], -1.2 * key[0] * b], [0, 0.3, 0.7 * b]])
+    cast = cv2.GaussianBlur(cv2.warpAffine(small, m, small.shape[::-1]), (0, 0), 4.0 * S / 512)
+    near_floor = np.clip(1 - (b - np.arange(S // q, dtype=np.float32)[:, None]) / (0.4 * height), 0, 1)
+    ao = cv2.GaussianBlur(small, (0, 0), 3.0 * S / 512) + cv2.GaussianBlur(small, (0, 0), 1.0 * S / 512)
+    shade = np.clip(0.45 * cast + 1.2 * ao * near_floor, 0, 1)
     return 1 - strength * cv2.resize(shade, (S, S), interpolation=cv2.INTER_LINEAR)[..., None]
 
 
@@ -425,7 +443,8 @@ def _upholstered(p, v):
     for x in (xl + inset, xr - inset):  # back legs: only visible through gaps
         parts += _leg(v, x, D - inset, lh, p["legs"], legm, lw)
     parts += _box(v, xl, xr, lh, bh, D - bt, D, fab, r)
-    if p["wings"]:
+    wings = p["wings"] and p["arm"] in ("track", "rolled")
+    if wings:
         parts += _box(v, xl, sl + 0.06, ah - 0.02, bh - 0.04, D - bt - 0.3, D - bt, fab, r)
     if aw:
         parts += _arm(v, p, xl, xl + aw, fab, legm)
@@ -443,7 +462,7 @@ def _upholstered(p, v):
         c = v.p(spots[i], sh + 0.21, D - bt - bc - 0.12)
         parts.append(_Part([_pillow(c, 0.44, 0.42, 0.12 * (-1) ** i)], _fabric(rgb), "bulge", _N_FRONT, 0.13))
     if aw and not chaise:
-        if p["wings"]:
+        if wings:
             parts += _box(v, sr - 0.06, xr, ah - 0.02, bh - 0.04, D - bt - 0.3, D - bt, fab, r)
         parts += _arm(v, p, xr - aw, xr, fab, legm)
     for x, z in ((xl + inset, inset), (xr - inset, zf + inset)):
@@ -1159,37 +1178,50 @@ def _room_background(rng, S, horizon, box, tabletop):
     img[h:] = _surface(rng, S, h, tabletop)
     if not tabletop:  # skirting board
         _rect(img, 0, h - rng.uniform(0.015, 0.03) * S, S, h, _pick(rng, [(240, 238, 232), (120, 90, 60)], 0.02))
-    px0, py0, px1, base = box
-    left_room, right_room = px0, S - px1
-    side_x = (px0 - 0.12 * S) if left_room > right_room else (px1 + 0.12 * S)
+    px0, _, px1, base = box
     behind = h + (base - h) * rng.uniform(0.2, 0.6)  # floor line of things standing behind the product
-    items = rng.permutation(["window", "picture", "shelf", "lamp", "table", "rug"])[: int(rng.integers(2, 5))]
+    sides = [px0 - 0.09 * S, px1 + 0.09 * S]  # beside the product, the roomier side first
+    if px0 < S - px1:
+        sides.reverse()
+    taken = []  # wall items must not overlap each other
+
+    def wall_spot(w, hh):
+        for _ in range(8):
+            x0, y0 = rng.uniform(-0.05 * S, S - 0.95 * w), rng.uniform(0.03 * S, max(h - 0.05 * S - hh, 0.03 * S + 1))
+            r = (x0, y0, x0 + w, y0 + hh)
+            if all(r[2] + 6 < t[0] or t[2] + 6 < r[0] or r[3] + 6 < t[1] or t[3] + 6 < r[1] for t in taken):
+                taken.append(r)
+                return r
+        return None
+
+    items = rng.permutation(["window", "picture", "picture", "shelf", "lamp", "table", "rug"])[: int(rng.integers(2, 6))]
     for item in items:
         if item == "window":
-            w = rng.uniform(0.2, 0.4) * S
-            x0 = rng.uniform(-0.1, 1.0) * (S - w)
-            _window(rng, img, x0, rng.uniform(0.02, 0.12) * S, x0 + w, max(h - rng.uniform(0.08, 0.2) * S, 0.3 * S))
+            spot = wall_spot(rng.uniform(0.2, 0.4) * S, rng.uniform(0.5, 0.85) * (h - 0.08 * S))
+            if spot:
+                _window(rng, img, *spot)
         elif item == "picture":
-            for _ in range(int(rng.integers(1, 4))):
-                w = rng.uniform(0.08, 0.2) * S
-                hh = w * rng.uniform(0.7, 1.4)
-                x0, y0 = rng.uniform(0, S - w), rng.uniform(0.05, 0.4) * h
-                _picture(rng, img, x0, y0, x0 + w, min(y0 + hh, h - 6))
+            w = rng.uniform(0.08, 0.2) * S
+            spot = wall_spot(w, min(w * rng.uniform(0.7, 1.4), 0.6 * h))
+            if spot:
+                _picture(rng, img, *spot)
         elif item == "shelf":
-            x0, y = rng.uniform(0, 0.7) * S, rng.uniform(0.25, 0.55) * h
-            x1 = x0 + rng.uniform(0.2, 0.35) * S
-            _rect(img, x0, y, x1, y + 0.012 * S, _pick(rng, _WOODS))
-            _books(rng, img, x0 + 0.01 * S, x0 + (x1 - x0) * rng.uniform(0.4, 0.9), y, S, stacked=False)
-        elif item == "lamp":
-            height = (behind - 0.1 * S) * rng.uniform(0.55, 0.9) if not tabletop else rng.uniform(0.12, 0.25) * S
-            _floor_lamp(rng, img, side_x, behind, max(height, 0.05 * S), S)
-        elif item == "table":
-            if tabletop:
-                _books(rng, img, side_x - 0.06 * S, side_x + 0.06 * S, behind, S, stacked=True)
-            else:
-                _side_table(rng, img, side_x, behind, rng.uniform(0.12, 0.2) * S, rng.uniform(0.1, 0.18) * S, S)
-        else:
+            spot = wall_spot(rng.uniform(0.2, 0.35) * S, 0.1 * S)
+            if spot:
+                x0, _, x1, y = spot
+                _rect(img, x0, y, x1, y + 0.012 * S, _pick(rng, _WOODS))
+                _books(rng, img, x0 + 0.01 * S, x0 + (x1 - x0) * rng.uniform(0.4, 0.9), y, S, stacked=False)
+        elif item == "rug":
             _rug(rng, img, box, h, S)
+        elif sides:
+            x = sides.pop(0)
+            if item == "lamp":
+                height = rng.uniform(0.12, 0.25) * S if tabletop else (behind - 0.1 * S) * rng.uniform(0.55, 0.9)
+                _floor_lamp(rng, img, x, behind, max(height, 0.05 * S), S)
+            elif tabletop:
+                _books(rng, img, x - 0.06 * S, x + 0.06 * S, behind, S, stacked=True)
+            else:
+                _side_table(rng, img, x, behind, rng.uniform(0.12, 0.2) * S, rng.uniform(0.1, 0.18) * S, S)
     # daylight from one side and a darker ceiling corner
     x = np.linspace(-0.5, 0.5, S, dtype=np.float32)[None, :]
     y = np.linspace(0, 1, S, dtype=np.float32)[:, None]
@@ -1200,9 +1232,10 @@ def _room_background(rng, S, horizon, box, tabletop):
 # --------------------------------------------------------------------------- render
 
 
-def _place(rng, S, ext, lifestyle, horizon):
-    """Pixel scale and position of the product bounding box: (scale, left, bottom)."""
-    frac = rng.uniform(0.1, 0.42) if lifestyle else rng.uniform(0.2, 0.62)  # of the image area
+def _place(rng, S, ext, fill, lifestyle, horizon):
+    """Pixel scale and position of the product bounding box: (scale, left, bottom). The product is
+    sized for its silhouette (fill = share of its box) to cover a random share of the image."""
+    frac = (rng.uniform(0.08, 0.36) if lifestyle else rng.uniform(0.15, 0.55)) / fill  # box share of the image
     aspect = ext[0] / ext[1]
     h = math.sqrt(frac / aspect) * S
     m = 0.03 * S + 3  # margin
@@ -1232,7 +1265,7 @@ def render(look: ProductLook, shot: str, rng: np.random.Generator, size: int = 5
     lo, hi = pts.min(0) - grow, pts.max(0) + grow
     lifestyle = shot == "lifestyle"
     horizon = rng.uniform(0.35, 0.62) * S if lifestyle else 0.0
-    scale, left, bottom = _place(rng, S, hi - lo, lifestyle, horizon)
+    scale, left, bottom = _place(rng, S, hi - lo, _fill_ratio(parts, lo, hi), lifestyle, horizon)
 
     # product layer: a canvas around the product at 1x, rasterised at _SS x
     pad = 2
@@ -1266,7 +1299,7 @@ def render(look: ProductLook, shot: str, rng: np.random.Generator, size: int = 5
     light = _light(rng)
     strength = (rng.uniform(0.25, 0.45) if not lifestyle else rng.uniform(0.35, 0.6))
     strength *= 0.4 if look.class_name == "wine-glass" else 1.0  # glass lets most light through
-    bg = bg * _shadow(mask, bottom, light[0], strength, S)
+    bg = bg * _shadow(mask, bottom - (hi[1] - lo[1]) * scale, bottom, light[0], strength, S)
 
     region = bg[y0:y1, x0:x1]
     lit = _shade(g[sl][..., :3], g[sl][..., 3:], label1[sl], [p.mat for p in parts], region, light, S / 512)

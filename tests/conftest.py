@@ -35,6 +35,17 @@ def faulty_shop(tmp_path_factory) -> Path:
     return shop_dir
 
 
+@pytest.fixture(scope="session")
+def crawled_data(faulty_shop, tmp_path_factory) -> Path:
+    """A data folder holding the crawl of the faulty shop (crawled once per session; copy before writing)."""
+    from scrapers.crawl import run_crawl
+
+    root = tmp_path_factory.mktemp("crawled")
+    with running_shop(faulty_shop) as server:
+        run_crawl(make_settings(root, faulty_shop, port=server.server_address[1]))
+    return root / "data"
+
+
 @pytest.fixture
 def shop_server(faulty_shop):
     """A fresh server per test, so fail-once pages fail again and request logs start empty."""

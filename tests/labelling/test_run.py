@@ -1,0 +1,119 @@
+"""The labelling stage end to end on the crawled faulty demo shop."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from labelling.coco import decode_rle
+from labelling.grabcut import GrabCutLabeller
+from labelling.run import run_labelling
+from prodseg.classes import class_id
+from prodseg.fileio import atomic_write_parquet, sha256_bytes
+from prodseg.journal import Journal
+from scrapers.catalog import fold_records, load_catalog
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def label_settings(tmp_path, crawled_data, faulty_shop):
+    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
+    return make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"})
+
+
+def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_settings):
+    s = label_settings
+    report = run_labelling(s, progress=False)
+    catalog = load_catalog(s.catalog_path)
+    labels = pd.read_parquet(s.labels_dir / "labels.parquet")
+    assert labels["image_sha256"].tolist() == catalog["image_sha256"].tolist()
+    assert report.images == len(catalog) and report.accepted == labels["accepted"].sum() > 0
+
+    accepted = labels[labels["accepted"]]
+    assert accepted["reason"].isna().all() and labels.loc[~labels["accepted"], "reason"].notna().all()
+    for row in accepted.itertuples():
+        mask = np.asarray(Image.open(s.labels_dir / row.mask_path))
+        assert set(np.unique(mask).tolist()) == {0, class_id(row.class_name)}
+        assert 0 <= row.box_x0 < row.box_x1 <= row.width and 0 <= row.box_y0 < row.box_y1 <= row.height
+    unknown = catalog.loc[~catalog["known_class"], "image_sha256"]
+    assert (labels.set_index("image_sha256").loc[unknown, "reason"] == "unknown_class").all()
+
+    coco = json.loads((s.labels_dir / "coco.json").read_text())
+    assert len(coco["annotations"]) == len(accepted) and len(coco["categories"]) == 8
+    first = coco["annotations"][0]
+    sha = coco["images"][0]["sha256"]
+    png = np.asarray(Image.open(s.labels_dir / f"masks/{sha}.png")) > 0
+    assert (decode_rle(first["segmentation"]) == png).all() and first["area"] == png.sum()
+
+    html = (s.labels_dir / "review.html").read_text()
+    assert html.count("<figure") == min(len(labels), s.config.label.review_size)
+    assert len(list((s.labels_dir / "review").glob("*.jpg"))) > 0
+    audit = json.loads((s.labels_dir / "audit.json").read_text())
+    assert audit == report.audit and audit["images"] > 0 and 0 <= audit["mean_iou"] <= 1
+
+
+def test_labelling_resumes_after_an_interruption_and_redoes_nothing(label_settings, monkeypatch):
+    s = label_settings
+    real, calls = GrabCutLabeller.label, []
+
+    def interrupted(self, image, category):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the sixth image
+        return real(self, image, category)
+
+    monkeypatch.setattr(GrabCutLabeller, "label", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_labelling(s, progress=False)
+    assert len(Journal(s.label_journal_path).records()) == 5
+    monkeypatch.undo()
+
+    total = len(load_catalog(s.catalog_path))
+    assert run_labelling(s, progress=False).labelled_now == total - 5
+    first = pd.read_parquet(s.labels_dir / "labels.parquet")
+    again = run_labelling(s, progress=False)
+    assert again.labelled_now == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(s.labels_dir / "labels.parquet"), first)
+
+    # A stricter threshold re-decides acceptance without relabelling.
+    strict = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut", "min_score": 0.999})
+    stricter = run_labelling(strict, progress=False)
+    assert stricter.labelled_now == 0 and stricter.accepted < again.accepted
+
+
+def test_bad_images_are_rejected_with_a_reason_and_the_run_goes_on(tmp_path, faulty_shop):
+    s = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut", "max_pixels": 4_000_000})
+    good = next((faulty_shop / "site" / "img" / "p").glob("*-0.jpg")).read_bytes()
+    files = {
+        "good": good,
+        "corrupt": good[: len(good) // 3],
+        "html": b"<html>not found</html>",
+        "tiny": _png(Image.new("RGB", (16, 16), "red")),
+        "huge": _png(Image.new("L", (2500, 2000))),
+    }
+    records = []
+    for name, data in files.items():
+        sha = sha256_bytes(data)
+        (s.images_dir).mkdir(parents=True, exist_ok=True)
+        (s.images_dir / f"{sha}.jpg").write_bytes(data)
+        records.append({"site": "t", "product_id": name, "title": name, "category": "Vases", "class_name": "vase",
+                        "page_url": f"/{name}", "crawled_at": "2026-01-01T00:00:00+00:00",
+                        "images": [{"url": f"/{name}.jpg", "sha256": sha, "file": f"{sha}.jpg", "width": 1,
+                                    "height": 1, "bytes": len(data), "format": "JPEG"}]})
+    atomic_write_parquet(s.catalog_path, fold_records(records)[0])
+    run_labelling(s, progress=False)
+    labels = pd.read_parquet(s.labels_dir / "labels.parquet").set_index("product_id")
+    assert labels.loc["good", "mask_path"] is not None and labels.loc["good", "class_name"] == "vase"
+    assert labels.loc[["corrupt", "html", "tiny", "huge"], "reason"].tolist() == \
+           ["undecodable", "undecodable", "too_small", "too_large"]
+
+
+def _png(img):
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
