@@ -110,11 +110,11 @@ def _box(v, x0, x1, y0, y1, z0, z1, mat, r=0.0):
             _Part([_rounded(side, r)], mat, "bulge", _N_SIDE, r)]
 
 
-def _leg(v, x, z, h, style, mat, w=0.05, splay=0.0):
-    """One leg from the floor up to height h at (x, z); splay pushes the foot outwards."""
+def _leg(v, x, z, h, style, mat, w=0.05):
+    """One leg from the floor up to height h at (x, z): a block, or round and maybe tapered."""
     if style == "block":
         return _box(v, x - w / 2, x + w / 2, 0, h, z - w / 2, z + w / 2, mat)
-    top, foot = v.p(x, h, z), v.p(x + splay, 0, z)
+    top, foot = v.p(x, h, z), v.p(x, 0, z)
     tip = 0.5 if style == "taper" else 1.0
     quad = np.array([top - (w / 2, 0), top + (w / 2, 0), foot + (w * tip / 2, 0), foot - (w * tip / 2, 0)])
     return [_Part([quad], mat, "cyl")]
@@ -138,7 +138,8 @@ def _lathe(ys, rs, e):
     ellipses, so rounded bottoms and flared rims get their true outline."""
     ys, rs = np.asarray(ys, float), np.asarray(rs, float)
     side = np.concatenate([np.stack([rs, -ys], 1), np.stack([-rs[::-1], -ys[::-1]], 1)])
-    return [side] + [_ellipse(0, -y, r, e * r, 32) for y, r in zip(ys[::-2], rs[::-2])] + [_ellipse(0, -ys[0], rs[0], e * rs[0], 32)]
+    sections = [*zip(ys[::-2], rs[::-2]), (ys[0], rs[0])]  # every other one: the side profile fills the gaps
+    return [side] + [_ellipse(0, -y, r, e * r, 32) for y, r in sections]
 
 
 def _band(ys, rs, y0, y1, e):
@@ -234,7 +235,10 @@ def _albedo(mat, h, w, rng, s):
     t = mat.tex
     if t in ("fabric", "velvet", "boucle"):
         f = 1 + 0.05 * _noise(rng, h, w, s) + 0.02 * _noise(rng, h, w, 25 * s)
-        if t == "boucle":  # looped yarn: coarse nubby texture
+        if t == "fabric":  # fine plain weave
+            y, x = np.ogrid[:h, :w]
+            f += 0.04 * np.sin(x * (2 * math.pi / (3 * s))) * np.sin(y * (2 * math.pi / (3 * s)))
+        elif t == "boucle":  # looped yarn: coarse nubby texture
             f += 0.07 * _noise(rng, h, w, 2.5 * s)
         elif t == "velvet":  # pile catches light in broad patches
             f += 0.1 * _noise(rng, h, w, 45 * s)
@@ -291,7 +295,7 @@ def _normals(part, m, k):
         return [bx, by, bz]
     if part.shape == "bulge":  # rounded edges: tilt outwards within `round` of the outline
         d = cv2.distanceTransform(m, cv2.DIST_L2, 3)
-        tilt = 1 - np.minimum(d / max(part.round * k, 1.0), 1)
+        tilt = 0.8 * (1 - np.minimum(d / max(part.round * k, 1.0), 1))  # not quite edge-on: no black rims
         flat = 1 - tilt
         # the distance grows inwards, so minus its gradient (central differences) points outwards
         gx = cv2.Sobel(d, cv2.CV_32F, 1, 0, ksize=1) * (-0.5 * tilt)
@@ -373,6 +377,12 @@ def _light(rng):
     return key.astype(np.float32), fill.astype(np.float32), colour.astype(np.float32)
 
 
+def _half(light):
+    """Blinn-Phong half vector between a light and the camera."""
+    half = light + np.float32([0, 0, 1])
+    return half / np.linalg.norm(half)
+
+
 def _shade(alb, n, label, mats, bg, light, s1):
     """Light the 1x G-buffer (albedo and normal, h x w x 3); per-part material constants are looked
     up by label. Glass mixes in the (slightly refracted) background behind it."""
@@ -384,17 +394,14 @@ def _shade(alb, n, label, mats, bg, light, s1):
     reflect = np.where(clear > 0, 0.4, 1.0).astype(np.float32)
     clear = clear * np.clip(n[..., 2] / 0.3, 0, 1)
     diffuse = np.clip((n @ key + 0.3) / 1.3, 0, 1)  # wrapped Lambert: soft terminator
-    spec = 0.0
-    for light, power in ((key, 1.0), (fill, 0.35)):
-        half = light + np.float32([0, 0, 1])
-        spec = spec + power * gloss * np.clip(n @ (half / np.linalg.norm(half)), 0, 1) ** shine
+    spec = gloss * (np.clip(n @ _half(key), 0, 1) ** shine + 0.35 * np.clip(n @ _half(fill), 0, 1) ** shine)
     # crevices between parts (cushion seams, joints) catch less light
     edge = np.zeros(label.shape, np.float32)
     diff_x = (label[:, 1:] != label[:, :-1]) & (label[:, 1:] > 0) & (label[:, :-1] > 0)
     diff_y = (label[1:] != label[:-1]) & (label[1:] > 0) & (label[:-1] > 0)
     edge[:, 1:] += diff_x
     edge[1:] += diff_y
-    crevice = 1 - 0.35 * np.clip(cv2.GaussianBlur(edge, (0, 0), 0.8 * s1) * 2, 0, 1)
+    crevice = 1 - 0.3 * np.clip(cv2.GaussianBlur(edge, (0, 0), 0.8 * s1) * 2, 0, 1)
     lit = alb * ((0.38 + 0.72 * diffuse) * crevice)[..., None] * colour
     if clear.any():
         h, w = clear.shape
@@ -403,7 +410,7 @@ def _shade(alb, n, label, mats, bg, light, s1):
         behind = cv2.remap(bg, xx - bend * n[..., 0], yy - bend * n[..., 1], cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT)
         lit = lit * (reflect * (1 - clear))[..., None] + behind * alb * clear[..., None]
-    return lit + (spec[..., None] * colour if np.ndim(spec) else 0)
+    return lit + spec[..., None] * colour
 
 
 def _shadow(mask, top, base, key, strength, S):
@@ -418,7 +425,7 @@ def _shadow(mask, top, base, key, strength, S):
     cast = cv2.GaussianBlur(cv2.warpAffine(small, m, small.shape[::-1]), (0, 0), 4.0 * S / 512)
     near_floor = np.clip(1 - (b - np.arange(S // q, dtype=np.float32)[:, None]) / (0.4 * height), 0, 1)
     ao = cv2.GaussianBlur(small, (0, 0), 3.0 * S / 512) + cv2.GaussianBlur(small, (0, 0), 1.0 * S / 512)
-    shade = np.clip(0.45 * cast + 1.2 * ao * near_floor, 0, 1)
+    shade = np.clip(0.45 * cast + 1.5 * ao * near_floor, 0, 1)
     return 1 - strength * cv2.resize(shade, (S, S), interpolation=cv2.INTER_LINEAR)[..., None]
 
 
@@ -652,7 +659,8 @@ def _cup(p, v):
         parts.append(_Part([cv2.convexHull(saucer.astype(np.float32))[:, 0]], mat, "cyl"))
         parts.append(_Part([_ellipse(0, -0.06, rsau * 0.9, rsau * 0.9 * e)], inner, "dish"))
         lift = 0.05
-        ring = _ellipse(rt * 0.95 + p["handle"] * 0.45, -lift - h * 0.62, p["handle"] * 0.5, h * 0.22)
+        at = float(np.interp(h * 0.62, ys, rs))  # the flared cup's radius where the handle joins it
+        ring = _ellipse(at + p["handle"] * 0.4, -lift - h * 0.62, p["handle"] * 0.5, h * 0.22)
         parts.append(_Part([ring], mat, "bulge", _N_FRONT, 0.02, p["handle_w"], True))
     else:
         hw, hh = p["handle"], h * p["handle_h"]
@@ -709,56 +717,73 @@ def _potted_plant(p, v):
         parts.append(_Part(_lathe(ys[top], rs[top] + 0.035, e), pot, "cyl", union=True))
     parts.append(_Part([_ellipse(0, -1.0, rt * 0.9, rt * 0.9 * e)], _Mat(tuple(p["soil_rgb"]), "soil", 0.0), "dish"))
     green = np.asarray(p["leaf_rgb"])
-    stem_mat = _Mat(tuple(green * 0.8), "leaf", 0.05)
-    soil_y = -1.0
-    kind = p["kind"]
+    grow = {"broad": _broad_leaf, "sword": _sword_leaf, "grass": _grass_leaf}.get(p["kind"], _leafy_stem)
     for j, leaf in enumerate(p["leaves"]):
-        shade = 0.78 + 0.22 * ((j * 0.618) % 1)  # leaves differ a little in tone
-        mat = _Mat(tuple(green * shade), "banded" if kind == "sword" else "leaf", 0.2, 18.0)
-        vein = _Mat(tuple(np.minimum(green * shade * 1.35, 1)), "leaf", 0.1)
-        if kind == "broad":
-            a, stem_len, length, width, droop = leaf
-            a = math.radians(a)
-            base = (rt * 0.3 * math.sin(a), soil_y)
-            tip = (base[0] + stem_len * math.sin(a), soil_y - stem_len * math.cos(a))
-            parts.append(_Part([np.array([base, tip])], stem_mat, "cyl", width=0.035))
-            blade, mid = _leaf(tip, a + droop * np.sign(a), length, width, 0.25 * np.sign(a), 0.6)
-            parts.append(_Part([blade], mat, "bulge", _N_FRONT, width * 0.3))
-            parts.append(_Part([mid[:-2]], vein, "flat", width=0.018))
-        elif kind == "sword":
-            x, a, length, width = leaf
-            blade, _ = _leaf((x * rt, soil_y + 0.02), math.radians(a), length, width, 0.04, 0.35)
-            if p["variegated"]:
-                edge = _Mat((0.8, 0.78, 0.35), "leaf", 0.2, 18.0)
-                parts.append(_Part([blade], edge, "bulge", _N_FRONT, width * 0.2))
-                blade, _ = _leaf((x * rt, soil_y + 0.02), math.radians(a), length * 0.97, width * 0.72, 0.04, 0.35)
-            parts.append(_Part([blade], mat, "bulge", _N_FRONT, width * 0.25))
-        elif kind == "grass":
-            a, length, width, droop = leaf
-            blade, mid = _leaf((0.3 * rt * math.sin(math.radians(a)), soil_y), math.radians(a), length, width,
-                               droop * np.sign(a), 0.3)
-            parts.append(_Part([blade], mat, "bulge", _N_FRONT, width * 0.3))
-            if p["variegated"]:
-                parts.append(_Part([mid[1:-3]], _Mat((0.9, 0.92, 0.8), "leaf", 0.1), "flat", width=width * 0.3))
-        else:  # "ficus" (alternate broad leaves) and "palm" (paired narrow leaflets) grow along curved stems
-            a, length, bend, count = leaf
-            a = math.radians(a)
-            _, stem = _leaf((rt * 0.2 * math.sin(a), soil_y), a, length, 0.0, bend * np.sign(a), n=24)
-            parts.append(_Part([stem], stem_mat, "cyl", width=0.03 if kind == "ficus" else 0.022))
-            for q in range(int(count)):
-                t = 0.3 + 0.7 * (q + 0.5) / count
-                at = stem[min(int(t * 23), 22)]
-                d = stem[min(int(t * 23) + 1, 23)] - at
-                heading = math.atan2(d[0], -d[1])
-                sides = (1, -1) if kind == "palm" else ((-1) ** q,)
-                for side in sides:
-                    if kind == "palm":
-                        ll, wl, ang, fat = p["leaf_len"] * (1.15 - 0.6 * t), 0.05, 1.0, 0.5
-                    else:
-                        ll, wl, ang, fat = p["leaf_len"], p["leaf_len"] * 0.5, 0.8, 0.65
-                    blade, _ = _leaf(at, heading + side * ang, ll, wl, 0.15 * side, fat, n=10)
-                    parts.append(_Part([blade], mat, "bulge", _N_FRONT, wl * 0.3))
+        tone = green * (0.78 + 0.22 * ((j * 0.618) % 1))  # leaves differ a little in tone
+        mat = _Mat(tuple(tone), "banded" if p["kind"] == "sword" else "leaf", 0.2, 18.0)
+        parts += grow(p, leaf, mat, rt, soil_y=-1.0)
     return parts
+
+
+def _broad_leaf(p, leaf, mat, rt, soil_y):
+    """A stem from the soil carrying one broad, drooping leaf with a paler midrib."""
+    a, stem_len, length, width, droop = leaf
+    a = math.radians(a)
+    base = (rt * 0.3 * math.sin(a), soil_y)
+    tip = (base[0] + stem_len * math.sin(a), soil_y - stem_len * math.cos(a))
+    blade, mid = _leaf(tip, a + droop * np.sign(a), length, width, 0.25 * np.sign(a), 0.6)
+    vein = replace(mat, rgb=tuple(np.minimum(np.asarray(mat.rgb) * 1.35, 1)), gloss=0.1)
+    stem_mat = replace(mat, rgb=tuple(np.asarray(p["leaf_rgb"]) * 0.8), gloss=0.05)
+    return [_Part([np.array([base, tip])], stem_mat, "cyl", width=0.035),
+            _Part([blade], mat, "bulge", _N_FRONT, width * 0.3),
+            _Part([mid[:-2]], vein, "flat", width=0.018)]
+
+
+def _sword_leaf(p, leaf, mat, rt, soil_y):
+    """An upright sword-shaped leaf (snake plant), maybe with yellow margins."""
+    x, a, length, width = leaf
+    base, a = (x * rt, soil_y + 0.02), math.radians(a)
+    parts = []
+    if p["variegated"]:
+        margin = _Mat((0.8, 0.78, 0.35), "leaf", 0.2, 18.0)
+        parts.append(_Part([_leaf(base, a, length, width, 0.04, 0.35)[0]], margin, "bulge", _N_FRONT, width * 0.2))
+        length, width = length * 0.97, width * 0.72
+    parts.append(_Part([_leaf(base, a, length, width, 0.04, 0.35)[0]], mat, "bulge", _N_FRONT, width * 0.25))
+    return parts
+
+
+def _grass_leaf(p, leaf, mat, rt, soil_y):
+    """A long narrow arching blade (spider plant), maybe with a pale middle stripe."""
+    a, length, width, droop = leaf
+    base, a = (0.3 * rt * math.sin(math.radians(a)), soil_y), math.radians(a)
+    parts = [_Part([_leaf(base, a, length, width, droop * np.sign(a), 0.3)[0]], mat, "bulge", _N_FRONT, width * 0.3)]
+    if p["variegated"]:  # tapering with the blade
+        stripe, _ = _leaf(base, a, length, width * 0.3, droop * np.sign(a), 0.3)
+        parts.append(_Part([stripe], _Mat((0.9, 0.92, 0.8), "leaf", 0.1), "flat"))
+    return parts
+
+
+def _leafy_stem(p, leaf, mat, rt, soil_y):
+    """A curved stem with leaves along it: alternate broad ones (ficus) or narrow pairs (palm frond)."""
+    a, length, bend, count = leaf
+    a, palm = math.radians(a), p["kind"] == "palm"
+    _, stem = _leaf((rt * 0.2 * math.sin(a), soil_y), a, length, 0.0, bend * np.sign(a), n=24)
+    blades = []
+    for q in range(int(count)):
+        t = 0.3 + 0.7 * (q + 0.5) / count
+        at = stem[min(int(t * 23), 22)]
+        d = stem[min(int(t * 23) + 1, 23)] - at
+        heading = math.atan2(d[0], -d[1])
+        if palm:  # leaflets shorten towards the tip
+            ll, wl, ang, fat = p["leaf_len"] * (1.15 - 0.6 * t), 0.05, 1.0, 0.5
+        else:
+            ll, wl, ang, fat = p["leaf_len"], p["leaf_len"] * 0.5, 0.8, 0.65
+        for side in (1, -1) if palm else ((-1) ** q,):
+            blades.append(_leaf(at, heading + side * ang, ll, wl, 0.15 * side, fat, n=10)[0])
+    stem_mat = replace(mat, rgb=tuple(np.asarray(p["leaf_rgb"]) * 0.8), gloss=0.05)
+    # all leaves of a stem are one part: many small parts would cost more than they show
+    return [_Part([stem], stem_mat, "cyl", width=0.022 if palm else 0.03),
+            _Part(blades, mat, "bulge", _N_FRONT, wl * 0.3, union=True)]
 
 
 _RENDERERS = {"couch": _upholstered, "chair": _chair, "bed": _bed, "vase": _vase, "bowl": _bowl,
@@ -791,7 +816,7 @@ _VASES = {  # (height, radius) control points of the profile, height 0..1
 _BOWLS = {
     "round": [(0, .45), (.05, .5), (.3, 1.1), (.7, 1.5), (1, 1.65)],
     "conical": [(0, .35), (.04, .38), (.5, 1.05), (1, 1.75)],
-    "straight": [(0, .9), (.1, 1.15), (.5, 1.3), (1, 1.35)],
+    "straight": [(0, .6), (.08, .9), (.5, 1.3), (1, 1.5)],
     "footed": [(0, .5), (.1, .5), (.13, .36), (.22, .62), (.6, 1.35), (1, 1.65)],
     "shallow": [(0, .8), (.12, 1.1), (.5, 1.9), (1, 2.3)],
 }
@@ -815,6 +840,19 @@ def _pick(rng, palette, jitter=0.06):
     return np.clip(c * (1 + rng.uniform(-jitter, jitter)) + rng.uniform(-jitter, jitter, 3) * 0.3, 0, 1)
 
 
+def _one(rng, *options):
+    return options[int(rng.integers(len(options)))]
+
+
+def _coin(rng, p):
+    return bool(rng.random() < p)
+
+
+def _many(rng, lo, hi, make):
+    """lo..hi-1 items from make()."""
+    return [make() for _ in range(int(rng.integers(lo, hi)))]
+
+
 def _jitter_profile(rng, ctrl, r_scale):
     """Control points moved a little: inner heights +-0.03, every radius +-12%, all radii scaled."""
     ys = [y + (rng.uniform(-0.03, 0.03) if 0 < y < 1 else 0.0) for y, _ in ctrl]
@@ -822,134 +860,127 @@ def _jitter_profile(rng, ctrl, r_scale):
 
 
 def _profile_look(rng, table, r_scale=1.0):
-    name = str(rng.choice(list(table)))
-    ys, rs = _jitter_profile(rng, table[name], r_scale)
+    ys, rs = _jitter_profile(rng, table[_one(rng, *table)], r_scale)
     return [[y, r] for y, r in zip(ys, rs)]
 
 
 def _look_upholstered(rng, armchair=False):
-    leather = rng.random() < 0.2
-    tex = "leather" if leather else str(rng.choice(["fabric", "fabric", "velvet", "boucle"]))
-    legs = str(rng.choice(["taper", "block", "metal", "hidden"] if not armchair else ["taper", "taper", "metal"]))
-    arm = str(rng.choice(["track", "track", "rolled", "open", "none"] if armchair else ["track", "track", "rolled", "none"]))
-    seats = 1 if armchair else int(rng.choice([2, 3, 3, 4]))
+    u = rng.uniform
+    leather = _coin(rng, 0.2)
+    legs = _one(rng, "taper", "taper", "metal") if armchair else _one(rng, "taper", "block", "metal", "hidden")
+    arm = _one(rng, "track", "track", "rolled", *(("open", "none") if armchair else ("none",)))
+    seats = 1 if armchair else _one(rng, 2, 3, 3, 4)
     return dict(
-        kind="armchair", seats=seats, seat_w=rng.uniform(0.55, 0.7) if not armchair else rng.uniform(0.5, 0.62),
-        depth=rng.uniform(0.82, 1.0), seat_h=rng.uniform(0.4, 0.48), cushion_t=rng.uniform(0.1, 0.18),
-        back_h=rng.uniform(0.85, 1.1) if armchair else rng.uniform(0.7, 0.92), back_t=rng.uniform(0.14, 0.24),
-        arm=arm, arm_w=rng.uniform(0.06, 0.09) if arm == "open" else rng.uniform(0.1, 0.24),
-        arm_h=rng.uniform(0.55, 0.68), legs=legs,
-        leg_h=0.02 if legs == "hidden" else (rng.uniform(0.14, 0.26) if armchair else rng.uniform(0.06, 0.2)),
-        back_cushions=bool(rng.random() < 0.55), chaise=bool(not armchair and seats > 1 and rng.random() < 0.25),
-        chaise_len=rng.uniform(0.5, 0.8), soft=rng.uniform(0.03, 0.07), wings=bool(armchair and rng.random() < 0.3),
-        fabric=_pick(rng, _LEATHERS if leather else _FABRICS), tex=tex,
+        kind="armchair" if armchair else "sofa", seats=seats, seat_w=u(0.5, 0.62) if armchair else u(0.55, 0.7),
+        depth=u(0.82, 1.0), seat_h=u(0.4, 0.48), cushion_t=u(0.1, 0.18),
+        back_h=u(0.85, 1.1) if armchair else u(0.7, 0.92), back_t=u(0.14, 0.24),
+        arm=arm, arm_w=u(0.06, 0.09) if arm == "open" else u(0.1, 0.24), arm_h=u(0.55, 0.68),
+        legs=legs, leg_h=0.02 if legs == "hidden" else (u(0.14, 0.26) if armchair else u(0.06, 0.2)),
+        back_cushions=_coin(rng, 0.55), chaise=seats > 1 and _coin(rng, 0.25), chaise_len=u(0.5, 0.8),
+        soft=u(0.03, 0.07), wings=armchair and _coin(rng, 0.3),
+        fabric=_pick(rng, _LEATHERS if leather else _FABRICS),
+        tex="leather" if leather else _one(rng, "fabric", "fabric", "velvet", "boucle"),
         leg_rgb=_pick(rng, _METALS if legs == "metal" else _WOODS),
-        pillows=[_pick(rng, _FABRICS) for _ in range(int(rng.integers(0, 2 if armchair else 4)))])
+        pillows=_many(rng, 0, 2 if armchair else 4, lambda: _pick(rng, _FABRICS)))
 
 
 def _look_chair(rng):
-    kind = str(rng.choice(["dining", "dining", "armchair", "stool"]))
+    kind = _one(rng, "dining", "dining", "armchair", "stool")
     if kind == "armchair":
         return _look_upholstered(rng, armchair=True)
-    frame = str(rng.choice(["wood", "wood", "metal", "plastic"]))
-    common = dict(kind=kind, frame=frame, frame_rgb=_pick(rng, {"wood": _WOODS, "metal": _METALS}.get(frame, _PLASTICS)),
-                  pad=bool(rng.random() < 0.45), pad_rgb=_pick(rng, _FABRICS + _LEATHERS))
+    u = rng.uniform
+    frame = _one(rng, "wood", "wood", "metal", "plastic")
+    frame_rgb = _pick(rng, {"wood": _WOODS, "metal": _METALS}.get(frame, _PLASTICS))
+    common = dict(kind=kind, frame=frame, frame_rgb=frame_rgb, pad=_coin(rng, 0.45),
+                  pad_rgb=_pick(rng, _FABRICS + _LEATHERS))
     if kind == "stool":
-        return dict(common, seat_r=rng.uniform(0.16, 0.22), seat_h=rng.uniform(0.45, 0.78), seat_t=rng.uniform(0.03, 0.07),
-                    leg_w=rng.uniform(0.025, 0.04), splay=rng.uniform(0.02, 0.09), n_legs=int(rng.choice([3, 4])),
-                    leg_angle=rng.uniform(0, math.pi), ring=bool(rng.random() < 0.7), ring_h=rng.uniform(0.15, 0.3))
-    return dict(common, seat_w=rng.uniform(0.42, 0.5), seat_d=rng.uniform(0.4, 0.5), seat_h=rng.uniform(0.44, 0.48),
-                seat_t=rng.uniform(0.025, 0.05), back_h=rng.uniform(0.8, 1.0), leg_w=rng.uniform(0.03, 0.05),
-                legs=str(rng.choice(["straight", "taper"])), back=str(rng.choice(["slats", "rails", "panel", "spindles"])),
-                n_back=int(rng.integers(2, 6)), rail_h=rng.uniform(0.05, 0.1), stretchers=bool(rng.random() < 0.5))
+        return dict(common, seat_r=u(0.16, 0.22), seat_h=u(0.45, 0.78), seat_t=u(0.03, 0.07), leg_w=u(0.025, 0.04),
+                    splay=u(0.02, 0.09), n_legs=_one(rng, 3, 4), leg_angle=u(0, math.pi),
+                    ring=_coin(rng, 0.7), ring_h=u(0.15, 0.3))
+    return dict(common, seat_w=u(0.42, 0.5), seat_d=u(0.4, 0.5), seat_h=u(0.44, 0.48), seat_t=u(0.025, 0.05),
+                back_h=u(0.8, 1.0), leg_w=u(0.03, 0.05), legs=_one(rng, "straight", "taper"),
+                back=_one(rng, "slats", "rails", "panel", "spindles"), n_back=int(rng.integers(2, 6)),
+                rail_h=u(0.05, 0.1), stretchers=_coin(rng, 0.5))
 
 
 def _look_bed(rng):
-    frame = str(rng.choice(["upholstered", "upholstered", "wood", "metal"]))
+    u = rng.uniform
+    frame = _one(rng, "upholstered", "upholstered", "wood", "metal")
+    head = {"metal": "bars", "wood": "rect"}.get(frame) or _one(rng, "rect", "round", "channel")
     return dict(
-        frame=frame, frame_rgb=_pick(rng, {"wood": _WOODS, "metal": _METALS}.get(frame, _FABRICS)),
-        head="bars" if frame == "metal" else str(rng.choice(["rect", "round", "channel"] if frame == "upholstered" else ["rect"])),
-        rods=int(rng.integers(4, 10)), width=rng.uniform(1.4, 1.9), length=rng.uniform(1.9, 2.1),
-        leg_h=rng.uniform(0.02, 0.15), frame_h=rng.uniform(0.25, 0.4), mattress_h=rng.uniform(0.18, 0.28),
-        head_h=rng.uniform(0.95, 1.4), pillows=int(rng.integers(2, 5)), pillow_rgb=_pick(rng, _SHEETS + _FABRICS[:4]),
-        sheet_rgb=_pick(rng, _SHEETS, 0.03), duvet_rgb=_pick(rng, _FABRICS + _SHEETS),
-        duvet_tex=str(rng.choice(["fabric", "fabric", "boucle"])), duvet_stripes=bool(rng.random() < 0.2),
-        cover=rng.uniform(0.55, 0.75), throw=bool(rng.random() < 0.4), throw_rgb=_pick(rng, _FABRICS),
-        footboard=bool(frame != "metal" and rng.random() < 0.3))
+        frame=frame, frame_rgb=_pick(rng, {"wood": _WOODS, "metal": _METALS}.get(frame, _FABRICS)), head=head,
+        rods=int(rng.integers(4, 10)), width=u(1.4, 1.9), length=u(1.9, 2.1), leg_h=u(0.02, 0.15),
+        frame_h=u(0.25, 0.4), mattress_h=u(0.18, 0.28), head_h=u(0.95, 1.4), pillows=int(rng.integers(2, 5)),
+        pillow_rgb=_pick(rng, _SHEETS + _FABRICS[:4]), sheet_rgb=_pick(rng, _SHEETS, 0.03),
+        duvet_rgb=_pick(rng, _FABRICS + _SHEETS), duvet_tex=_one(rng, "fabric", "fabric", "boucle"),
+        duvet_stripes=_coin(rng, 0.2), cover=u(0.55, 0.75), throw=_coin(rng, 0.4), throw_rgb=_pick(rng, _FABRICS),
+        footboard=frame != "metal" and _coin(rng, 0.3))
 
 
 def _look_vase(rng):
-    finish = str(rng.choice(["gloss", "gloss", "matte", "glass"]))
-    rgb = _pick(rng, _GLAZES)
-    return dict(profile=_profile_look(rng, _VASES, rng.uniform(0.8, 1.3)), finish=finish, rgb=rgb,
-                rgb2=_pick(rng, _GLAZES), decor=str(rng.choice(["none", "none", "dip", "stripes"])),
-                split=rng.uniform(0.25, 0.55), speckle=bool(rng.random() < 0.3))
+    return dict(profile=_profile_look(rng, _VASES, rng.uniform(0.8, 1.3)),
+                finish=_one(rng, "gloss", "gloss", "matte", "glass"), rgb=_pick(rng, _GLAZES),
+                rgb2=_pick(rng, _GLAZES), decor=_one(rng, "none", "none", "dip", "stripes"),
+                split=rng.uniform(0.25, 0.55), speckle=_coin(rng, 0.3))
 
 
 def _look_bowl(rng):
-    finish = str(rng.choice(["gloss", "gloss", "matte", "wood", "metal"]))
+    finish = _one(rng, "gloss", "gloss", "matte", "wood", "metal")
     rgb = _pick(rng, {"wood": _WOODS[:3], "metal": _METALS[1:]}.get(finish, _GLAZES))
     return dict(profile=_profile_look(rng, _BOWLS, rng.uniform(0.8, 1.2)), finish=finish, rgb=rgb,
-                inner_rgb=rgb if finish in ("wood", "metal") or rng.random() < 0.5 else _pick(rng, _GLAZES),
-                band=bool(finish in ("gloss", "matte") and rng.random() < 0.3), band_rgb=_pick(rng, _GLAZES))
+                inner_rgb=rgb if finish in ("wood", "metal") or _coin(rng, 0.5) else _pick(rng, _GLAZES),
+                band=finish in ("gloss", "matte") and _coin(rng, 0.3), band_rgb=_pick(rng, _GLAZES))
 
 
 def _look_cup(rng):
-    kind = str(rng.choice(["mug", "mug", "teacup"]))
-    rgb = _pick(rng, _GLAZES)
+    u = rng.uniform
+    kind = _one(rng, "mug", "mug", "teacup")
     if kind == "mug":
-        r, taper = rng.uniform(0.38, 0.52), rng.uniform(-0.06, 0.06)
+        r, taper = u(0.38, 0.52), u(-0.06, 0.06)
         profile = [[0, r - 0.04], [0.03, r], [0.5, r + taper / 2], [1, r + taper]]
-        handle, handle_w = rng.uniform(0.22, 0.34), rng.uniform(0.06, 0.1)
+        handle, handle_w = u(0.22, 0.34), u(0.06, 0.1)
     else:
-        h = rng.uniform(0.45, 0.6)
-        profile = [[0, .2], [.03 * h, .24], [.4 * h, .4], [h, rng.uniform(.5, .58)]]
-        handle, handle_w = rng.uniform(0.16, 0.22), rng.uniform(0.035, 0.05)
-    return dict(kind=kind, profile=profile, rgb=rgb, finish=str(rng.choice(["gloss", "gloss", "matte"])),
-                inner_rgb=rgb if rng.random() < 0.6 else _pick(rng, _GLAZES[:2]), speckle=bool(rng.random() < 0.25),
-                handle=handle, handle_w=handle_w, handle_h=rng.uniform(0.5, 0.7), saucer=rng.uniform(2.6, 3.2),
-                band=bool(rng.random() < 0.25), band_rgb=_pick(rng, [(200, 160, 70), (40, 40, 44), (44, 72, 150)]),
-                drink=bool(rng.random() < 0.3), drink_rgb=_pick(rng, [(56, 34, 20), (110, 62, 30), (186, 146, 108)]))
+        h = u(0.45, 0.6)
+        profile = [[0, .2], [.03 * h, .24], [.4 * h, .4], [h, u(.5, .58)]]
+        handle, handle_w = u(0.16, 0.22), u(0.035, 0.05)
+    rgb = _pick(rng, _GLAZES)
+    return dict(kind=kind, profile=profile, rgb=rgb, finish=_one(rng, "gloss", "gloss", "matte"),
+                inner_rgb=rgb if _coin(rng, 0.6) else _pick(rng, _GLAZES[:2]), speckle=_coin(rng, 0.25),
+                handle=handle, handle_w=handle_w, handle_h=u(0.5, 0.7), saucer=u(2.6, 3.2),
+                band=_coin(rng, 0.25), band_rgb=_pick(rng, [(200, 160, 70), (40, 40, 44), (44, 72, 150)]),
+                drink=_coin(rng, 0.3), drink_rgb=_pick(rng, [(56, 34, 20), (110, 62, 30), (186, 146, 108)]))
 
 
 def _look_glass(rng):
-    kind = str(rng.choice(list(_GLASSES)))
-    bowl_h = {"flute": 1.0, "coupe": 0.35}.get(kind, 0.6) * rng.uniform(0.85, 1.15)
-    ys, rs = _jitter_profile(rng, _GLASSES[kind], 1.0)
-    return dict(profile=[[y * bowl_h, r * bowl_h * (0.8 if kind == "coupe" else 1.0)] for y, r in zip(ys, rs)],
-                stem_h=rng.uniform(0.35, 0.7), stem_r=rng.uniform(0.012, 0.02), foot_r=rng.uniform(0.17, 0.26),
+    u = rng.uniform
+    kind = _one(rng, *_GLASSES)
+    bowl_h = {"flute": 1.0, "coupe": 0.35}.get(kind, 0.6) * u(0.85, 1.15)
+    ys, rs = _jitter_profile(rng, _GLASSES[kind], 0.8 if kind == "coupe" else 1.0)
+    red = _coin(rng, 0.5)  # red wine is nearly opaque in a glass; white and rose let the background through
+    return dict(profile=[[y * bowl_h, r * bowl_h] for y, r in zip(ys, rs)],
+                stem_h=u(0.35, 0.7), stem_r=u(0.012, 0.02), foot_r=u(0.17, 0.26),
                 tint=_pick(rng, [(236, 242, 240), (226, 236, 230), (230, 230, 232), (240, 232, 214)], 0.02),
-                clarity=rng.uniform(0.82, 0.95), wine=bool(rng.random() < 0.4), fill=rng.uniform(0.3, 0.6),
-                **_wine(rng))
-
-
-def _wine(rng):
-    """Red wine is nearly opaque in a glass; white and rose let the background through."""
-    if rng.random() < 0.5:
-        return dict(wine_rgb=_pick(rng, [(110, 16, 30)], 0.05), wine_clear=rng.uniform(0.1, 0.3))
-    return dict(wine_rgb=_pick(rng, [(238, 214, 130), (240, 150, 150)], 0.04), wine_clear=rng.uniform(0.55, 0.75))
+                clarity=u(0.82, 0.95), wine=_coin(rng, 0.4), fill=u(0.3, 0.6),
+                wine_rgb=_pick(rng, [(110, 16, 30)] if red else [(238, 214, 130), (240, 150, 150)], 0.04),
+                wine_clear=u(0.1, 0.3) if red else u(0.55, 0.75))
 
 
 def _look_plant(rng):
-    kind = str(rng.choice(["broad", "sword", "grass", "ficus", "palm"]))
     u = rng.uniform
-    if kind == "broad":
-        leaves = [[u(-70, 70), u(0.3, 1.2), u(0.5, 0.9), u(0.3, 0.5), u(0.1, 0.6)] for _ in range(int(rng.integers(5, 11)))]
-    elif kind == "sword":
-        leaves = [[u(-0.5, 0.5), rng.normal(0, 10), u(1.2, 2.4), u(0.12, 0.2)] for _ in range(int(rng.integers(4, 9)))]
-    elif kind == "grass":
-        leaves = [[u(-80, 80), u(0.8, 1.5), u(0.05, 0.09), u(0.2, 0.6)] for _ in range(int(rng.integers(14, 26)))]
-    elif kind == "ficus":
-        leaves = [[u(-40, 40), u(0.9, 2.0), u(0.05, 0.25), int(rng.integers(5, 10))] for _ in range(int(rng.integers(3, 7)))]
-    else:
-        leaves = [[u(-70, 70), u(1.0, 1.9), u(0.2, 0.5), int(rng.integers(9, 15))] for _ in range(int(rng.integers(4, 8)))]
-    pot = str(rng.choice(["terracotta", "ceramic", "ceramic", "concrete", "basket"]))
+    kind = _one(rng, "broad", "sword", "grass", "ficus", "palm")
+    leaves = {  # one list per leaf or stem; the fields are read by _potted_plant
+        "broad": lambda: _many(rng, 5, 11, lambda: [u(-70, 70), u(0.3, 1.2), u(0.5, 0.9), u(0.3, 0.5), u(0.1, 0.6)]),
+        "sword": lambda: _many(rng, 4, 9, lambda: [u(-0.5, 0.5), rng.normal(0, 10), u(1.2, 2.4), u(0.12, 0.2)]),
+        "grass": lambda: _many(rng, 14, 26, lambda: [u(-80, 80), u(0.8, 1.5), u(0.05, 0.09), u(0.2, 0.6)]),
+        "ficus": lambda: _many(rng, 3, 7, lambda: [u(-40, 40), u(0.9, 2.0), u(0.05, 0.25), int(rng.integers(5, 10))]),
+        "palm": lambda: _many(rng, 4, 8, lambda: [u(-70, 70), u(1.0, 1.9), u(0.2, 0.5), int(rng.integers(9, 15))]),
+    }[kind]()
+    pot = _one(rng, "terracotta", "ceramic", "ceramic", "concrete", "basket")
     pot_rgb = {"terracotta": [(186, 100, 66)], "concrete": [(160, 160, 156), (110, 110, 108)],
                "basket": [(190, 150, 100), (150, 110, 70)]}.get(pot, _GLAZES)
     return dict(kind=kind, leaves=leaves, leaf_rgb=_pick(rng, _GREENS), leaf_len=u(0.22, 0.36),
-                variegated=bool(rng.random() < 0.4), pot=pot, pot_rgb=_pick(rng, pot_rgb),
-                pot_profile=_profile_look(rng, _POTS), rim=bool(pot == "terracotta" or rng.random() < 0.3),
-                soil_rgb=_pick(rng, [(70, 50, 36), (90, 66, 46)]))
+                variegated=_coin(rng, 0.4), pot=pot, pot_rgb=_pick(rng, pot_rgb), pot_profile=_profile_look(rng, _POTS),
+                rim=pot == "terracotta" or _coin(rng, 0.3), soil_rgb=_pick(rng, [(70, 50, 36), (90, 66, 46)]))
 
 
 _LOOKS = {"couch": _look_upholstered, "chair": _look_chair, "bed": _look_bed, "vase": _look_vase,
@@ -1003,20 +1034,22 @@ def _rect(img, x0, y0, x1, y1, rgb):
         img[y0:y1, x0:x1] = rgb
 
 
-def _wall(rng, S, h):
+def _wall(rng, S, h, u):
+    """Painted wall, plain or with stripes, dots, bricks or panelling. u is the room's scale: the
+    image size when the whole room is in view, more when the camera is closer."""
     col = _pick(rng, _WALLS, 0.04).astype(np.float32)
     y, x = np.arange(h, dtype=np.float32)[:, None], np.arange(S, dtype=np.float32)[None, :]
-    wall = np.broadcast_to(col, (h, S, 3)) * (1 + 0.015 * _noise(rng, h, S, 40))[..., None]
-    kind = str(rng.choice(["plain", "plain", "stripes", "dots", "brick", "wainscot"]))
+    wall = np.broadcast_to(col, (h, S, 3)) * (1 + 0.015 * _noise(rng, h, S, 0.08 * u))[..., None]
+    kind = _one(rng, "plain", "plain", "stripes", "dots", "brick", "wainscot")
     other = (col * rng.uniform(0.8, 0.92) if rng.random() < 0.6 else _pick(rng, _WALLS)).astype(np.float32)
     if kind == "stripes":
-        sel = (x // (rng.uniform(0.025, 0.07) * S)) % 2 == 1
+        sel = (x // (rng.uniform(0.025, 0.07) * u)) % 2 == 1
     elif kind == "dots":
-        pitch = rng.uniform(0.04, 0.07) * S
+        pitch = rng.uniform(0.04, 0.07) * u
         shift = (y // pitch % 2) * pitch / 2
         sel = ((x + shift) % pitch - pitch / 2) ** 2 + (y % pitch - pitch / 2) ** 2 < (pitch * 0.13) ** 2
     elif kind == "brick":
-        bh = rng.uniform(0.03, 0.045) * S
+        bh = rng.uniform(0.03, 0.045) * u
         row = y // bh
         bx = x + (row % 2) * bh * 1.5
         tones = rng.uniform(0.85, 1.12, 64).astype(np.float32)
@@ -1024,29 +1057,30 @@ def _wall(rng, S, h):
         sel = (y % bh < 1.5) | (bx % (bh * 3) < 1.5)
         other = np.float32([0.85, 0.84, 0.8])
     elif kind == "wainscot":  # lighter panelling on the lower part with a rail and grooves
-        top = h - rng.uniform(0.3, 0.45) * h
-        sel = (y > top) & ~((y > top + 4) & (x % (0.12 * S) > 3))
-        wall = np.where(((y > top + 4) & (y < h))[..., None], np.float32([0.9, 0.89, 0.86]), wall)
+        top, g = h - rng.uniform(0.3, 0.45) * h, u / 128
+        sel = (y > top) & ~((y > top + g) & (x % (0.12 * u) > g))
+        wall = np.where((y > top + g)[..., None], np.float32([0.9, 0.89, 0.86]), wall)
         other = np.float32([0.8, 0.79, 0.76])
     else:
         sel = np.zeros((1, 1), bool)
     return np.where(sel[..., None], other * (wall / col), wall)
 
 
-def _surface(rng, S, h, tabletop):
+def _surface(rng, S, h, u, tabletop):
     """Floor or table top in perspective (lines converge towards a vanishing point on the horizon)."""
     rows = S - h
     dv = (np.arange(rows, dtype=np.float32)[:, None] + 1.5) / S  # distance below the horizon
     du = (np.arange(S, dtype=np.float32)[None, :] - S * rng.uniform(0.3, 0.7)) / S
-    wx, z = du / dv * 0.3, 0.3 / dv  # floor coordinates, in camera heights
+    wx, z = du / dv * 0.3 * S / u, 0.3 / dv * S / u  # floor coordinates, in camera heights
     far = np.clip(dv * 12 - 0.1, 0, 1)[..., None]  # detail fades towards the horizon instead of aliasing
-    kind = str(rng.choice(["boards", "marble", "linen"] if tabletop else ["planks", "planks", "tiles", "carpet", "concrete"]))
+    kinds = ("boards", "marble", "linen") if tabletop else ("planks", "planks", "tiles", "carpet", "concrete")
+    kind = _one(rng, *kinds)
     if kind in ("planks", "boards"):
         col = _pick(rng, _FLOORS)
         u = wx / rng.uniform(0.12, 0.2) if kind == "planks" else z / rng.uniform(0.15, 0.3)
         idx = np.floor(u)
         along = (z if kind == "planks" else wx) / rng.uniform(1.0, 2.0) + (idx * 0.37) % 1
-        tones = rng.uniform(0.82, 1.12, 97).astype(np.float32)
+        tones = rng.uniform(0.88, 1.08, 97).astype(np.float32)
         tone = tones[((idx * 31 + np.floor(along) * 17) % 97).astype(int)]
         grain = 0.05 * np.sin(u * 40 + 3 * np.sin(along * 9))
         gap = ((u % 1) < 0.04) | ((along % 1) < 0.01)
@@ -1066,7 +1100,7 @@ def _surface(rng, S, h, tabletop):
     else:  # carpet, concrete, linen: fine noise of different grain
         col = _pick(rng, _WALLS + _FABRICS[:6] if kind != "concrete" else [(170, 168, 162), (130, 128, 124)])
         detail = 1 + 0.06 * _noise(rng, rows, S, 1.2) + 0.04 * _noise(rng, rows, S, 50)
-    detail = 1 + (detail[..., None] - 1) * far if np.ndim(detail) else np.float32(1)
+    detail = 1 + (detail[..., None] - 1) * far
     ao = 1 - 0.2 * np.exp(-dv * 40)[..., None]  # the floor darkens where it meets the wall
     return (np.broadcast_to(col.astype(np.float32), (rows, S, 3)) * detail * ao).astype(np.float32)
 
@@ -1075,14 +1109,10 @@ def _window(rng, img, x0, y0, x1, y1):
     frame = _pick(rng, [(245, 245, 242), (40, 40, 42), (150, 110, 75)], 0.03)
     _rect(img, x0, y0, x1, y1, frame)
     t = max(3, int(0.05 * (x1 - x0)))
-    gy0, gy1 = int(y0) + t, int(y1) - t
-    if gy1 > gy0:
-        sky = np.linspace(0, 1, gy1 - gy0, dtype=np.float32)[:, None]
-        glass = np.float32([0.62, 0.76, 0.92]) * (1 - sky) + np.float32([0.93, 0.95, 0.97]) * sky
-        _rect(img, x0 + t, gy0, x1 - t, gy1, 0)
-        ys = slice(max(gy0, 0), min(gy1, img.shape[0]))
-        xs = slice(max(int(x0) + t, 0), max(min(int(x1) - t, img.shape[1]), 0))
-        img[ys, xs] = glass[ys.start - gy0:ys.stop - gy0][:, None]
+    blue, haze = np.float32([0.62, 0.76, 0.92]), np.float32([0.93, 0.95, 0.97])
+    for i in range(10):  # sky: blue at the top fading to haze at the bottom
+        yb = y0 + t + (y1 - y0 - 2 * t) * np.array([i, i + 1]) / 10
+        _rect(img, x0 + t, yb[0], x1 - t, yb[1], blue + (haze - blue) * i / 9)
     _rect(img, (x0 + x1) / 2 - t / 3, y0, (x0 + x1) / 2 + t / 3, y1, frame)  # mullions
     _rect(img, x0, (y0 + y1) / 2 - t / 3, x1, (y0 + y1) / 2 + t / 3, frame)
     if rng.random() < 0.6:  # curtains with folds
@@ -1122,32 +1152,35 @@ def _picture(rng, img, x0, y0, x1, y1):
                 cv2.rectangle(art, (int(cx - rad), int(cy - rad)), (int(cx + rad), int(cy)), c, -1)
 
 
-def _books(rng, img, x0, x1, y, S, stacked):
+def _books(rng, img, x0, x1, y, u, stacked):
     """Book spines standing on a shelf or lying in a stack, their bottom at y."""
     if stacked:
         cx = (x0 + x1) / 2
         for _ in range(int(rng.integers(2, 6))):
-            bh, half = rng.uniform(0.012, 0.02) * S, rng.uniform(0.35, 0.5) * (x1 - x0)
+            bh, half = rng.uniform(0.012, 0.02) * u, rng.uniform(0.35, 0.5) * (x1 - x0)
             _rect(img, cx - half, y - bh, cx + half, y, _pick(rng, _ACCENTS))
             y -= bh
         return
     x = x0
     while x < x1:
-        bw = rng.uniform(0.012, 0.025) * S
-        _rect(img, x, y - rng.uniform(0.06, 0.1) * S, x + bw - 1, y, _pick(rng, _ACCENTS))
+        bw = rng.uniform(0.012, 0.025) * u
+        _rect(img, x, y - rng.uniform(0.06, 0.1) * u, x + bw - 1, y, _pick(rng, _ACCENTS))
         x += bw
 
 
-def _floor_lamp(rng, img, x, y, height, S):
+def _lamp(rng, img, x, y, height, u):
+    """Floor or table lamp: base, pole and a shade."""
     metal = _pick(rng, _METALS)
-    _rect(img, x - 0.03 * S, y - 0.008 * S, x + 0.03 * S, y, metal)
-    _rect(img, x - 0.004 * S, y - height, x + 0.004 * S, y, metal)
-    top, w = y - height - 0.09 * S, rng.uniform(0.05, 0.08) * S
-    shade = np.array([[x - w * 0.6, top], [x + w * 0.6, top], [x + w, top + 0.09 * S], [x - w, top + 0.09 * S]])
-    cv2.fillPoly(img, [np.round(shade).astype(np.int32)], _pick(rng, [(240, 232, 210), (30, 30, 30), (200, 190, 170)]).tolist())
+    _rect(img, x - 0.03 * u, y - 0.008 * u, x + 0.03 * u, y, metal)
+    _rect(img, x - 0.004 * u, y - height, x + 0.004 * u, y, metal)
+    top, w = y - height - 0.09 * u, rng.uniform(0.05, 0.08) * u
+    shade = np.array([[x - w * 0.6, top], [x + w * 0.6, top], [x + w, top + 0.09 * u], [x - w, top + 0.09 * u]])
+    colour = _pick(rng, [(240, 232, 210), (30, 30, 30), (200, 190, 170)]).tolist()
+    cv2.fillPoly(img, [np.round(shade).astype(np.int32)], colour)
 
 
 def _side_table(rng, img, x, y, w, height, S):
+    """Side table with a stack of books on it."""
     wood = _pick(rng, _WOODS)
     lw = 0.012 * S
     for lx in (x - w / 2 + lw, x + w / 2 - 2 * lw):
@@ -1173,9 +1206,10 @@ def _room_background(rng, S, horizon, box, tabletop):
     """Wall over floor (or table top), with clutter that is none of the product classes, placed on the
     wall or beside/behind the product. It is drawn before the product, so it never covers it."""
     h = int(horizon)
+    u = S * rng.uniform(1.5, 2.2) if tabletop else S  # a table top is seen closer up than a room
     img = np.empty((S, S, 3), np.float32)
-    img[:h] = _wall(rng, S, h)
-    img[h:] = _surface(rng, S, h, tabletop)
+    img[:h] = _wall(rng, S, h, u)
+    img[h:] = _surface(rng, S, h, u, tabletop)
     if not tabletop:  # skirting board
         _rect(img, 0, h - rng.uniform(0.015, 0.03) * S, S, h, _pick(rng, [(240, 238, 232), (120, 90, 60)], 0.02))
     px0, _, px1, base = box
@@ -1194,32 +1228,32 @@ def _room_background(rng, S, horizon, box, tabletop):
                 return r
         return None
 
-    items = rng.permutation(["window", "picture", "picture", "shelf", "lamp", "table", "rug"])[: int(rng.integers(2, 6))]
-    for item in items:
+    items = rng.permutation(["window", "picture", "picture", "shelf", "lamp", "table", "rug"])
+    for item in items[: int(rng.integers(2, 6))]:
         if item == "window":
-            spot = wall_spot(rng.uniform(0.2, 0.4) * S, rng.uniform(0.5, 0.85) * (h - 0.08 * S))
+            spot = wall_spot(min(rng.uniform(0.2, 0.4) * u, 0.8 * S), rng.uniform(0.5, 0.85) * (h - 0.08 * S))
             if spot:
                 _window(rng, img, *spot)
         elif item == "picture":
-            w = rng.uniform(0.08, 0.2) * S
+            w = rng.uniform(0.08, 0.2) * u
             spot = wall_spot(w, min(w * rng.uniform(0.7, 1.4), 0.6 * h))
             if spot:
                 _picture(rng, img, *spot)
         elif item == "shelf":
-            spot = wall_spot(rng.uniform(0.2, 0.35) * S, 0.1 * S)
+            spot = wall_spot(rng.uniform(0.2, 0.35) * u, 0.1 * u)
             if spot:
                 x0, _, x1, y = spot
-                _rect(img, x0, y, x1, y + 0.012 * S, _pick(rng, _WOODS))
-                _books(rng, img, x0 + 0.01 * S, x0 + (x1 - x0) * rng.uniform(0.4, 0.9), y, S, stacked=False)
+                _rect(img, x0, y, x1, y + 0.012 * u, _pick(rng, _WOODS))
+                _books(rng, img, x0 + 0.01 * u, x0 + (x1 - x0) * rng.uniform(0.4, 0.9), y, u, stacked=False)
         elif item == "rug":
             _rug(rng, img, box, h, S)
         elif sides:
             x = sides.pop(0)
             if item == "lamp":
-                height = rng.uniform(0.12, 0.25) * S if tabletop else (behind - 0.1 * S) * rng.uniform(0.55, 0.9)
-                _floor_lamp(rng, img, x, behind, max(height, 0.05 * S), S)
+                height = rng.uniform(0.12, 0.25) * u if tabletop else (behind - 0.1 * S) * rng.uniform(0.55, 0.9)
+                _lamp(rng, img, x, behind, max(height, 0.05 * S), u)
             elif tabletop:
-                _books(rng, img, x - 0.06 * S, x + 0.06 * S, behind, S, stacked=True)
+                _books(rng, img, x - 0.06 * u, x + 0.06 * u, behind, u, stacked=True)
             else:
                 _side_table(rng, img, x, behind, rng.uniform(0.12, 0.2) * S, rng.uniform(0.1, 0.18) * S, S)
     # daylight from one side and a darker ceiling corner
@@ -1250,7 +1284,31 @@ def _place(rng, S, ext, fill, lifestyle, horizon):
     return h / ext[1], left, bottom
 
 
-def render(look: ProductLook, shot: str, rng: np.random.Generator, size: int = 512) -> tuple[Image.Image, np.ndarray]:
+def _product_layer(parts, lo, hi, scale, left, bottom, rng, S):
+    """Rasterise the product at _SS x on a canvas around it and average down to 1x. Returns the canvas
+    origin (x, y) in the image, albedo and normal (h x w x 3, averaged over covered sub-pixels), the
+    mask (coverage >= 0.5) and the part seen in each pixel (for material constants and seams)."""
+    pad = 2
+    ox, oy = int(left) - pad, int(bottom - (hi[1] - lo[1]) * scale) - pad
+    cw, ch = int(math.ceil((hi[0] - lo[0]) * scale)) + 2 * pad + 1, int(bottom) - oy + pad + 1
+    k = scale * _SS
+    shift = np.array([(left - ox) * _SS, (bottom - oy) * _SS - (hi[1] - lo[1]) * k])
+    planes, label = _rasterise(parts, lambda q: (q - lo) * k + shift, (ch * _SS, cw * _SS), rng, _SS * S / 512, k)
+    down = [cv2.resize(p, (cw, ch), interpolation=cv2.INTER_AREA) for p in (*planes, (label > 0).astype(np.float32))]
+    cover = down[6]
+    g = np.stack(down[:6], -1) / np.maximum(cover, 1e-6)[..., None]
+    label1 = np.maximum.reduce([label[dy::_SS, dx::_SS] for dy in range(_SS) for dx in range(_SS)])
+    # specks a few pixels big (tips of thin leaves breaking up) would be noise in the mask: drop them
+    # from the mask, and so from the product: the composite uses exactly this mask
+    local = cover >= 0.5
+    _, comp, stats, _ = cv2.connectedComponentsWithStats(local.astype(np.uint8), connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] < max(2.0, S * S / 40000)
+    speck[0] = False
+    return (ox, oy), g[..., :3], g[..., 3:], local & ~speck[comp], label1
+
+
+def render(look: ProductLook, shot: str, rng: np.random.Generator,
+           size: int = 512) -> tuple[Image.Image, np.ndarray]:
     """Photograph a product: shot is "studio" or "lifestyle". Returns (RGB image size x size,
     bool mask size x size: True exactly on the product's pixels)."""
     if shot not in SHOTS:
@@ -1266,49 +1324,34 @@ def render(look: ProductLook, shot: str, rng: np.random.Generator, size: int = 5
     lifestyle = shot == "lifestyle"
     horizon = rng.uniform(0.35, 0.62) * S if lifestyle else 0.0
     scale, left, bottom = _place(rng, S, hi - lo, _fill_ratio(parts, lo, hi), lifestyle, horizon)
-
-    # product layer: a canvas around the product at 1x, rasterised at _SS x
-    pad = 2
-    ox, oy = int(left) - pad, int(bottom - (hi[1] - lo[1]) * scale) - pad
-    cw, ch = int(math.ceil((hi[0] - lo[0]) * scale)) + 2 * pad + 1, int(bottom) - oy + pad + 1
-    k = scale * _SS
-    shift = np.array([(left - ox) * _SS, (bottom - oy) * _SS - (hi[1] - lo[1]) * k])
-    planes, label = _rasterise(parts, lambda q: (q - lo) * k + shift, (ch * _SS, cw * _SS), rng, _SS * S / 512, k)
-    # box filter down to 1x: albedo/normal averages over the covered sub-pixels, coverage
-    down = [cv2.resize(p, (cw, ch), interpolation=cv2.INTER_AREA) for p in (*planes, (label > 0).astype(np.float32))]
-    cover = down[6]
-    local = cover >= 0.5
-    g = np.stack(down[:6], -1) / np.maximum(cover, 1e-6)[..., None]
-    # the part seen in each 1x pixel (any covered sub-pixel), for material constants and seams
-    label1 = np.maximum.reduce([label[dy::_SS, dx::_SS] for dy in range(_SS) for dx in range(_SS)])
-
-    # canvas may poke out of the image by a pixel or two at most: clip it
-    x0, y0, x1, y1 = max(ox, 0), max(oy, 0), min(ox + cw, S), min(oy + ch, S)
+    top = bottom - (hi[1] - lo[1]) * scale
+    (ox, oy), albedo, normal, local, label = _product_layer(parts, lo, hi, scale, left, bottom, rng, S)
+    # the canvas pokes out of the image only for tiny sizes: clip it
+    x0, y0, x1, y1 = max(ox, 0), max(oy, 0), min(ox + local.shape[1], S), min(oy + local.shape[0], S)
     sl = (slice(y0 - oy, y1 - oy), slice(x0 - ox, x1 - ox))
     mask = np.zeros((S, S), bool)
     mask[y0:y1, x0:x1] = local[sl]
 
     if lifestyle:
-        box = (left, bottom - (hi[1] - lo[1]) * scale, left + (hi[0] - lo[0]) * scale, bottom)
+        box = (left, top, left + (hi[0] - lo[0]) * scale, bottom)
         small = look.class_name in ("vase", "bowl", "cup", "wine-glass") or (
-            look.class_name == "potted-plant" and rng.random() < 0.5)
+            look.class_name == "potted-plant" and _coin(rng, 0.5))
         bg = _room_background(rng, S, horizon, box, tabletop=small)
         bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.6, 1.8) * S / 512)  # background slightly out of focus
     else:
         bg = _studio_background(rng, S)
     light = _light(rng)
-    strength = (rng.uniform(0.25, 0.45) if not lifestyle else rng.uniform(0.35, 0.6))
+    strength = rng.uniform(0.45, 0.7) if lifestyle else rng.uniform(0.25, 0.45)
     strength *= 0.4 if look.class_name == "wine-glass" else 1.0  # glass lets most light through
-    bg = bg * _shadow(mask, bottom - (hi[1] - lo[1]) * scale, bottom, light[0], strength, S)
+    bg = bg * _shadow(mask, top, bottom, light[0], strength, S)
 
+    # composite with exactly the mask: product pixels are lit product, all others background
     region = bg[y0:y1, x0:x1]
-    lit = _shade(g[sl][..., :3], g[sl][..., 3:], label1[sl], [p.mat for p in parts], region, light, S / 512)
-    img = np.where(mask[y0:y1, x0:x1, None], lit, region)
-    bg[y0:y1, x0:x1] = img
+    lit = _shade(albedo[sl], normal[sl], label[sl], [p.mat for p in parts], region, light, S / 512)
+    bg[y0:y1, x0:x1] = np.where(mask[y0:y1, x0:x1, None], lit, region)
 
     # camera: white balance, exposure and a little sensor noise
     bg *= rng.uniform(0.97, 1.03) * (1 + rng.uniform(-0.02, 0.02, 3)).astype(np.float32)
     grain = rng.standard_normal((128, 128), dtype=np.float32) * rng.uniform(0.004, 0.012)
     bg += np.tile(grain, (S // 128 + 1, S // 128 + 1))[:S, :S, None]
-    out = np.clip(bg * 255 + 0.5, 0, 255).astype(np.uint8)
-    return Image.fromarray(out, "RGB"), mask
+    return Image.fromarray(np.clip(bg * 255 + 0.5, 0, 255).astype(np.uint8), "RGB"), mask

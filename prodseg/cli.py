@@ -67,6 +67,22 @@ def cmd_label(args) -> int:
     return 0
 
 
+def cmd_split(args) -> int:
+    from training.split import run_split
+
+    print(run_split(_settings(args)).summary())
+    return 0
+
+
+def cmd_train(args) -> int:
+    from training.train import run_train
+
+    report = run_train(_settings(args, train={"epochs_frozen": args.epochs_frozen,
+                                              "epochs_finetune": args.epochs_finetune}), sweep=args.sweep)
+    print(report.summary())
+    return 0
+
+
 def cmd_status(args) -> int:
     from prodseg.status import describe
 
@@ -105,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--labeller", choices=["auto", "grabcut", "detectron2"])
     label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
     label.set_defaults(func=cmd_label)
+
+    split = sub.add_parser("split", help="train/val/test manifest of the accepted labels (data/splits)")
+    split.set_defaults(func=cmd_split)
+
+    train = sub.add_parser("train", help="train the student, track it in MLflow, register it")
+    train.add_argument("--sweep", action="store_true", help="optimizer x learning-rate grid as nested MLflow runs")
+    train.add_argument("--epochs-frozen", type=int)
+    train.add_argument("--epochs-finetune", type=int)
+    train.set_defaults(func=cmd_train)
 
     status = sub.add_parser("status", help="where the outputs are and how to look at them")
     status.set_defaults(func=cmd_status)

@@ -88,11 +88,51 @@ class LabelConfig(_Section):
     checks: LabelChecks = LabelChecks()
 
 
+class SplitConfig(_Section):
+    seed: int = 13
+    train: float = 0.6
+    val: float = 0.2
+    test: float = 0.2
+
+
+class SweepConfig(_Section):
+    optimizers: list[Literal["adam", "sgd", "rmsprop"]] = ["adam", "sgd", "rmsprop"]
+    learning_rates: list[float] = [0.003, 0.001]
+
+
+class TrainConfig(_Section):
+    image_size: int = 128
+    encoder_weights: str = "imagenet"       # imagenet | none | path to an .h5 of MobileNetV2 weights
+    width: float = 1.0                      # MobileNetV2 alpha
+    decoder_filters: list[int] = [96, 64, 48, 32]
+    bn_momentum: float = 0.9                # Keras' 0.999 leaves eval-mode statistics stale on small data
+    batch_size: int = 16
+    epochs_frozen: int = 6                  # phase 1: encoder frozen (when it has pretrained weights)
+    epochs_finetune: int = 14               # phase 2: everything trains, at the lower rate
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = 0.002
+    finetune_learning_rate: float = 0.0005
+    dice_weight: float = 0.5                # loss = cross-entropy + dice_weight * (1 - foreground Dice)
+    augment: bool = True
+    patience: int = 5                       # early stopping on val mean IoU
+    seed: int = 42
+    sweep: SweepConfig = SweepConfig()
+
+
+class MlflowConfig(_Section):
+    tracking_uri: str | None = None         # None: sqlite under <var>/mlflow; MLFLOW_TRACKING_URI wins
+    experiment: str = "prodseg-student"
+    registered_model: str = "prodseg-student"
+
+
 class Config(_Section):
     paths: PathsConfig = PathsConfig()
     shop: ShopConfig = ShopConfig()
     crawl: CrawlConfig = CrawlConfig()
     label: LabelConfig = LabelConfig()
+    split: SplitConfig = SplitConfig()
+    train: TrainConfig = TrainConfig()
+    mlflow: MlflowConfig = MlflowConfig()
 
 
 def _merge(base: dict, update: Mapping) -> dict:
@@ -238,6 +278,24 @@ class Settings:
     @property
     def label_journal_path(self) -> Path:
         return self.var_dir / "labels" / "journal.jsonl"
+
+    @property
+    def splits_dir(self) -> Path:
+        return self.data_dir / "splits"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.var_dir / "mlflow"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """MLFLOW_TRACKING_URI, else the config's, else a sqlite file under the runtime folder."""
+        return (os.environ.get("MLFLOW_TRACKING_URI") or self.config.mlflow.tracking_uri
+                or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}")
 
     # --- per-site crawl definitions -------------------------------------------
     def site_config_path(self, site: str) -> Path:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from demo_shop.render import SHOTS, random_look, render
+from demo_shop.render import SHOTS, ProductLook, random_look, render
 from prodseg.classes import PRODUCT_CLASSES
 
 SIZE = 256  # half the shop's size keeps the suite fast; everything in the renderer scales with it
@@ -48,6 +48,11 @@ def test_looks_are_deterministic_json_and_varied():
         assert look == random_look(class_name, rng(9))
         assert json.loads(json.dumps(look.params)) == look.params
         assert look.params != random_look(class_name, rng(10)).params
+    # a look stored as JSON renders the same photos
+    look = random_look("chair", rng(4))
+    stored = ProductLook("chair", json.loads(json.dumps(look.params)))
+    assert np.array_equal(np.asarray(render(look, "studio", rng(1), 128)[0]),
+                          np.asarray(render(stored, "studio", rng(1), 128)[0]))
     with pytest.raises(ValueError):
         random_look("table", rng(0))
     with pytest.raises(ValueError):

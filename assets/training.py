@@ -1,0 +1,60 @@
+"""``dataset_splits`` and ``student_model``: the manifest and the trained, registered student.
+
+(No ``from __future__ import annotations``: Dagster reads config and resource types from the signature.)
+"""
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.resources import SettingsResource
+from training.split import run_split
+from training.train import run_train
+
+
+@dg.asset(
+    deps=["pseudo_labels"],
+    group_name="train",
+    kinds={"parquet"},
+    code_version="1",
+    description="Train/val/test manifest of the accepted labels: grouped by product, stratified by class.",
+)
+def dataset_splits(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    report = run_split(settings.load())
+    context.log.info(report.summary())
+    table = pd.DataFrame(report.counts).fillna(0).astype(int)
+    table.loc["products"] = pd.Series(report.products)
+    return dg.MaterializeResult(metadata={
+        **{f"{split}_images": int(sum(c.values())) for split, c in report.counts.items()},
+        "counts_per_class": dg.MetadataValue.md(table.to_markdown()),
+        "manifest": dg.MetadataValue.path(report.manifest_path),
+    })
+
+
+class TrainRunConfig(dg.Config):
+    sweep: bool = False  # optimizer x learning-rate grid as nested MLflow runs; keeps the best
+
+
+@dg.asset(
+    deps=["dataset_splits"],
+    group_name="train",
+    kinds={"tensorflow", "mlflow"},
+    code_version="1",
+    description="The MobileNetV2 U-Net student, tracked in MLflow and registered as a new model version.",
+)
+def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
+                  settings: SettingsResource) -> dg.MaterializeResult:
+    resolved = settings.load()
+    report = run_train(resolved, sweep=config.sweep)
+    context.log.info(report.summary())
+    return dg.MaterializeResult(metadata={
+        "mlflow_run_id": report.run_id,
+        "mlflow_tracking_uri": resolved.mlflow_tracking_uri,
+        "registered_model": f"models:/{report.model_name}/{report.model_version}",
+        "best_val_mean_iou": report.best_val_mean_iou,
+        "params": report.params,
+        "pretrained_encoder": report.pretrained_encoder,
+        "final_epoch": dg.MetadataValue.json(report.final),
+        "learning_curves": dg.MetadataValue.path(str(resolved.models_dir / "learning_curves.png")),
+        "val_predictions": dg.MetadataValue.path(str(resolved.models_dir / "val_predictions.png")),
+        "model": dg.MetadataValue.path(report.model_path),
+    })

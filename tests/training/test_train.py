@@ -1,0 +1,94 @@
+"""Tiny real training runs: 64x64, a few images, a few steps."""
+
+import shutil
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from labelling.run import run_labelling
+from training.metrics import confusion, mean_iou
+from training.model import build_student
+from training.split import run_split
+from training.train import compile_student, run_train
+from tests.conftest import make_settings
+
+TINY_TRAIN = {"image_size": 64, "width": 0.35, "decoder_filters": [32, 24, 16, 16], "encoder_weights": "none",
+              "batch_size": 8, "epochs_frozen": 1, "epochs_finetune": 1, "augment": True}
+
+
+def true_pairs(shop_dir, n=4, size=64):
+    truth = pd.read_parquet(shop_dir / "truth" / "images.parquet")
+    rows = truth[(truth["shot"] == "studio") & truth["fault"].isna()].head(n)
+    images = np.stack([np.asarray(Image.open(shop_dir / "site" / "img" / "p" / f).convert("RGB").resize((size, size)),
+                                  np.float32) for f in rows["file"]])
+    masks = np.stack([np.asarray(Image.open(shop_dir / "truth" / m).resize((size, size), Image.NEAREST))
+                      for m in rows["mask"]])
+    return images, masks
+
+
+def test_loss_decreases_on_a_fixed_batch(faulty_shop):
+    keras.utils.set_random_seed(0)
+    images, masks = true_pairs(faulty_shop)
+    model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
+    compile_student(model, "adam", 0.003, dice_weight=0.5)
+    losses = [float(model.train_on_batch(images, masks)[0]) for _ in range(12)]
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
+def test_the_student_overfits_four_images(faulty_shop):
+    keras.utils.set_random_seed(0)
+    images, masks = true_pairs(faulty_shop)
+    model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
+    compile_student(model, "adam", 0.003, dice_weight=0.5)
+    model.fit(images, masks, batch_size=4, epochs=120, verbose=0)
+    predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
+    assert mean_iou(confusion(masks, predicted)) > 0.8
+
+
+@pytest.fixture
+def split_settings(tmp_path, crawled_data, faulty_shop):
+    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
+    settings = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"}, train=TINY_TRAIN,
+                             mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
+    run_labelling(settings, progress=False)
+    run_split(settings)
+    return settings
+
+
+def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    s = split_settings
+    report = run_train(s)
+    client = mlflow.MlflowClient(s.mlflow_tracking_uri)
+    run = client.get_run(report.run_id)
+    assert run.data.params["train.image_size"] == "64" and "data.manifest_sha256" in run.data.params
+    assert len(client.get_metric_history(report.run_id, "val_mean_iou")) == 2  # one per epoch, both phases
+    artifacts = {a.path for a in client.list_artifacts(report.run_id, "plots")}
+    assert artifacts == {"plots/learning_curves.png", "plots/val_predictions.png"}
+    assert (s.models_dir / "student.keras").exists()
+
+    loaded = mlflow.tensorflow.load_model(f"models:/{report.model_name}/{report.model_version}")
+    out = loaded.predict(np.zeros((1, 64, 64, 3), np.float32), verbose=0)
+    assert out.shape == (1, 64, 64, 9)
+    second = run_train(s)
+    assert int(second.model_version) == int(report.model_version) + 1
+
+
+def test_sweep_runs_each_grid_point_as_a_nested_run_and_keeps_the_best(split_settings, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    s = make_settings(split_settings.var_dir.parent, split_settings.shop_dir, label={"labeller": "grabcut"},
+                      train={**TINY_TRAIN, "epochs_finetune": 0,
+                             "sweep": {"optimizers": ["adam", "sgd"], "learning_rates": [0.001]}},
+                      mlflow={"tracking_uri": split_settings.mlflow_tracking_uri})
+    report = run_train(s, sweep=True)
+    client = mlflow.MlflowClient(s.mlflow_tracking_uri)
+    parent = client.get_run(report.run_id)
+    children = client.search_runs([parent.info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{report.run_id}'")
+    assert len(children) == 2 == len(report.sweep)
+    best = max(report.sweep, key=lambda g: g["best_val_mean_iou"])
+    assert parent.data.params["best.optimizer"] == best["optimizer"]

@@ -1,0 +1,77 @@
+"""The tf.data input pipeline: labelled images -> (image, mask) batches at the model size.
+
+Images are decoded by the same loader the labeller used (any mode, EXIF
+orientation applied), so image and mask pixels line up; the decoded, resized
+pairs are cached, and augmentation runs after the cache, on train only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from PIL import Image
+
+from labelling.load import load_rgb
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def load_pair(image_path: str, mask_path: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded and resized: image float32 0..255 (H, W, 3), mask uint8 class indices (H, W)."""
+    image = Image.fromarray(load_rgb(Path(image_path), min_side=1, max_pixels=200_000_000))
+    image = np.asarray(image.resize((size, size), Image.BILINEAR, reducing_gap=2.0), np.float32)
+    mask = np.asarray(Image.open(mask_path).resize((size, size), Image.NEAREST), np.uint8)
+    mask = np.where(mask == 255, 0, mask)  # 255 = "ignore" never reaches training (rejected), but be safe
+    return image, mask
+
+
+def augment(image: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Flip, small scale/shift, brightness/saturation/hue jitter; the mask follows the geometry."""
+    size = tf.shape(image)[0]
+    seeds = tf.random.experimental.stateless_split(seed, 6)
+    flip = tf.random.stateless_uniform([], seeds[0]) < 0.5
+    image = tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
+    mask = tf.cond(flip, lambda: tf.reverse(mask, [1]), lambda: mask)
+    # Scale 0.85..1.15 and shift up to 8% by one crop box applied to both.
+    scale = tf.random.stateless_uniform([], seeds[1], 0.85, 1.15)
+    shift = tf.random.stateless_uniform([2], seeds[2], -0.08, 0.08)
+    half = 0.5 / scale
+    center = 0.5 + shift
+    box = tf.stack([center[0] - half, center[1] - half, center[0] + half, center[1] + half])[None]
+    crop = tf.stack([size, size])
+    image = tf.image.crop_and_resize(image[None], box, [0], crop, method="bilinear")[0]
+    mask = tf.image.crop_and_resize(tf.cast(mask[None, ..., None], tf.float32), box, [0], crop,
+                                    method="nearest")[0, ..., 0]
+    mask = tf.cast(mask, tf.uint8)
+    image = image / 255.0
+    image = tf.image.stateless_random_brightness(image, 0.15, seeds[3])
+    image = tf.image.stateless_random_saturation(image, 0.75, 1.25, seeds[4])
+    image = tf.image.stateless_random_hue(image, 0.03, seeds[5])
+    return tf.clip_by_value(image, 0.0, 1.0) * 255.0, mask
+
+
+def make_dataset(rows: pd.DataFrame, root: Path, labels_dir: Path, size: int, batch_size: int,
+                 training: bool, seed: int) -> tf.data.Dataset:
+    """Batches of (float32 images 0..255, uint8 masks) for the manifest ``rows``."""
+    image_paths = [str(root / p) for p in rows["image_path"]]
+    mask_paths = [str(labels_dir / p) for p in rows["mask_path"]]
+
+    def _load(image_path, mask_path):
+        image, mask = tf.numpy_function(
+            lambda i, m: load_pair(i.decode(), m.decode(), size), [image_path, mask_path], [tf.float32, tf.uint8])
+        image.set_shape([size, size, 3])
+        mask.set_shape([size, size])
+        return image, mask
+
+    ds = tf.data.Dataset.from_tensor_slices((image_paths, mask_paths))
+    ds = ds.map(_load, num_parallel_calls=AUTOTUNE, deterministic=True).cache()
+    if training:
+        ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+        counter = tf.data.Dataset.counter(seed)
+        ds = tf.data.Dataset.zip((ds, counter)).map(
+            lambda pair, i: augment(pair[0], pair[1], tf.stack([tf.cast(seed, tf.int64), i])),
+            num_parallel_calls=AUTOTUNE)
+    return ds.batch(batch_size).prefetch(AUTOTUNE)

@@ -1,0 +1,77 @@
+"""The student: a MobileNetV2 encoder with skip connections into a light U-Net decoder.
+
+The decoder upsamples with UpSampling2D + separable convolutions rather than
+Conv2DTranspose: dynamic-range int8 TFLite runs Conv2DTranspose ~20x slower.
+The model takes float pixels 0..255 and returns per-pixel logits for the 9 classes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from prodseg.classes import NUM_CLASSES
+
+log = logging.getLogger(__name__)
+
+# MobileNetV2 activations at 1/2, 1/4, 1/8, 1/16 of the input; the encoder output is at 1/32.
+SKIP_LAYERS = ("block_1_expand_relu", "block_3_expand_relu", "block_6_expand_relu", "block_13_expand_relu")
+ENCODER_OUTPUT = "block_16_project"
+ENCODER_NAME = "encoder"
+
+
+def _mobilenet(size: int, width: float, weights: str) -> tuple[keras.Model, bool]:
+    """The backbone and whether it carries pretrained weights."""
+    if weights == "none":
+        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None), False
+    if weights != "imagenet" and not Path(weights).exists():
+        raise FileNotFoundError(f"encoder weights file {weights} does not exist")
+    try:
+        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=weights), True
+    except Exception as exc:  # offline: the ImageNet download fails with an URL/HTTP error
+        if weights != "imagenet":
+            raise
+        log.warning("MobileNetV2 ImageNet weights could not be downloaded (%s); the encoder starts from "
+                    "random weights. Offline, set train.encoder_weights to a local .h5 file or to none.", exc)
+        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None), False
+
+
+def build_encoder(size: int, width: float, weights: str, bn_momentum: float) -> tuple[keras.Model, bool]:
+    backbone, pretrained = _mobilenet(size, width, weights)
+    outputs = [backbone.get_layer(name).output for name in (*SKIP_LAYERS, ENCODER_OUTPUT)]
+    encoder = keras.Model(backbone.input, outputs, name=ENCODER_NAME)
+    for layer in encoder.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = bn_momentum
+    return encoder, pretrained
+
+
+def _decoder_block(x, skip, filters: int, name: str, bn_momentum: float):
+    x = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_up")(x)
+    x = layers.Concatenate(name=f"{name}_concat")([x, skip])
+    for i in (1, 2):
+        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_sepconv{i}")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn{i}")(x)
+        x = layers.ReLU(name=f"{name}_relu{i}")(x)
+    return x
+
+
+def build_student(size: int = 128, width: float = 1.0, decoder_filters=(96, 64, 48, 32),
+                  encoder_weights: str = "none", bn_momentum: float = 0.9) -> tuple[keras.Model, bool]:
+    """(model, whether the encoder is pretrained). Input: (size, size, 3) float 0..255; output: logits."""
+    if size % 32:
+        raise ValueError(f"image size must be a multiple of 32, got {size}")
+    if len(decoder_filters) != len(SKIP_LAYERS):
+        raise ValueError(f"decoder_filters needs {len(SKIP_LAYERS)} entries, got {decoder_filters}")
+    encoder, pretrained = build_encoder(size, width, encoder_weights, bn_momentum)
+    inputs = keras.Input((size, size, 3), name="image")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="to_minus1_1")(inputs)  # what MobileNetV2 expects
+    *skips, x = encoder(x)
+    for i, (skip, filters) in enumerate(zip(reversed(skips), decoder_filters)):
+        x = _decoder_block(x, skip, filters, f"decoder{i}", bn_momentum)
+    x = layers.UpSampling2D(2, interpolation="bilinear", name="to_input_size")(x)
+    outputs = layers.Conv2D(NUM_CLASSES, 1, name="logits")(x)
+    return keras.Model(inputs, outputs, name="student"), pretrained
