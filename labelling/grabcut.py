@@ -7,6 +7,8 @@ come out below the acceptance threshold instead of being silently accepted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from scipy import ndimage
@@ -15,11 +17,15 @@ from labelling.instances import Instance
 from prodseg.settings import GrabCutConfig
 
 BORDER = 0.04          # border band, as a share of the long side, that models the background
+DIP = 0.01             # a border profile this far below its smooth upper envelope is shadowed there
 PURE_DARKER = 0.03     # brightness within this share below ...
 PURE_BRIGHTER = 0.05   # ... or above the background model (which a shadow in the border band biases low) ...
 PURE_TINT = 0.02       # ... with the background's hue (see _tint): background itself
 SHADOW_MIN = 0.45      # a cast shadow darkens the background to no less than this share of its brightness ...
 SHADOW_TINT = 0.02     # ... and keeps its hue
+HOLE_RATIO = 0.02      # an enclosed region this close to the background (mean brightness ...
+HOLE_TINT = 0.006      # ... and hue) is a real hole: background seen through the product
+TEXTURE = 3.0          # finer texture than this many times the border's grain: not background
 SHADE_TINT = 0.012     # an enclosed region this close to the background's hue (mean) may be a shadow
 EDGE = 2.0             # Lab gradient (units per pixel) above which a pixel is an edge: product outlines are sharp
 SURE_TINT = 0.08       # this far from the background's hue: surely product
@@ -28,16 +34,41 @@ CLIPPED = 250          # a background channel this bright may be clipped: its tr
 HEADROOM = 0.07        # ... by up to this share
 
 
+def _lift_shadows(profile: np.ndarray) -> np.ndarray:
+    """A border profile (length x channels) with the dips a cast shadow leaves in it lifted back.
+
+    A studio background varies smoothly along a side; a shadow reaching the border only darkens it, keeping its
+    hue. A smooth upper envelope of the brightness (a polynomial refitted to the points not below it) tells the
+    dips, which are scaled back up to it.
+    """
+    n = len(profile)
+    if n < 8:
+        return profile
+    bright = profile.sum(axis=-1)
+    basis = np.vander(np.linspace(-1.0, 1.0, n), 5)
+    keep = np.ones(n, bool)
+    for _ in range(4):
+        coef = np.linalg.lstsq(basis[keep], bright[keep], rcond=None)[0]
+        fit = basis @ coef
+        below = bright < fit * (1 - DIP)
+        if (~below).sum() < 6 or np.array_equal(keep, ~below):
+            break
+        keep = ~below
+    lifted = profile.copy()
+    lifted[below] *= (fit[below] / np.maximum(bright[below], 1.0))[:, None]
+    return lifted
+
+
 def _coons_background(img: np.ndarray, band: int) -> np.ndarray:
     """A smooth background estimate inside the image, interpolated from its four border bands.
 
     Handles flat, linear-gradient and vignetted studio backgrounds alike.
     """
     h, w, _ = img.shape
-    top = np.median(img[:band], axis=0)
-    bottom = np.median(img[-band:], axis=0)
-    left = np.median(img[:, :band], axis=1)
-    right = np.median(img[:, -band:], axis=1)
+    top = _lift_shadows(np.median(img[:band], axis=0))
+    bottom = _lift_shadows(np.median(img[-band:], axis=0))
+    left = _lift_shadows(np.median(img[:, :band], axis=1))
+    right = _lift_shadows(np.median(img[:, -band:], axis=1))
     v = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
     u = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :, None]
     corners = (top[0], top[-1], bottom[0], bottom[-1])
@@ -80,6 +111,90 @@ def _gradient(rgb: np.ndarray) -> np.ndarray:
     return np.sqrt((gx * gx + gy * gy).sum(axis=-1))
 
 
+@dataclass
+class _Evidence:
+    """Per-pixel evidence at the working size, and the regions found from it."""
+
+    small: np.ndarray        # the image at the working size, RGB uint8
+    band: int                # border band width (pixels)
+    ring: np.ndarray         # the border band
+    ratio: np.ndarray        # brightness against the background model (1: as bright)
+    tint: np.ndarray         # hue distance from the background (see _tint)
+    grad: np.ndarray         # Lab gradient magnitude
+    texture: np.ndarray      # fine texture
+    grain: float             # the border's own fine texture
+    pure: np.ndarray         # looks like the background itself
+    shadowish: np.ndarray    # looks like the background or a shadow on it
+    comp: np.ndarray         # components of smooth background/shadow-like pixels (0: none)
+    kind: np.ndarray         # per component: 0 not one, 1 reached from the border, 2 real hole, 3 shadow, 4 face
+
+
+REACHED, HOLE, SHADE, FACE = 1, 2, 3, 4
+
+
+def _analyse(small: np.ndarray) -> _Evidence:
+    sh, sw = small.shape[:2]
+    band = max(2, round(BORDER * max(sh, sw)))
+    ring = _ring((sh, sw), band)
+    rgb = small.astype(np.float32)
+    bgm = np.clip(_coons_background(rgb, band), 0.0, 255.0)
+    ratio = (rgb.sum(axis=-1) + 3.0) / (bgm.sum(axis=-1) + 3.0)
+    tint = _tint(cv2.medianBlur(small, 3).astype(np.float32), bgm)   # a 3x3 median tames JPEG's colour noise
+    grad = _gradient(small)
+    # fine texture (fabric, wood grain) against the background's own (camera grain, JPEG), measured on the ring
+    # (away from edges, whose own high frequencies would spill into narrow gaps)
+    flat = (grad < EDGE).astype(np.float32)
+    detail = np.abs(ratio - cv2.GaussianBlur(ratio, (0, 0), 1.0)) * flat
+    texture = cv2.GaussianBlur(detail, (0, 0), 2.0) / np.maximum(cv2.GaussianBlur(flat, (0, 0), 2.0), 1e-3)
+    grain = max(float(np.median(texture[ring])), 0.002)
+
+    pure = (ratio > 1 - PURE_DARKER) & (ratio < 1 + PURE_BRIGHTER) & (tint < PURE_TINT)
+    shadowish = (ratio < 1 + PURE_BRIGHTER) & (ratio > SHADOW_MIN) & (tint < SHADOW_TINT)
+    # Background: smooth background- or shadow-coloured regions reached from the border without crossing
+    # an edge (a soft shadow has none); product outlines are sharp and stop the flood.
+    smooth = (shadowish & (grad < EDGE) & (texture < TEXTURE * grain)).astype(np.uint8)
+    n, comp = cv2.connectedComponents(smooth, connectivity=4)
+    kind = np.zeros(n, np.uint8)
+    kind[np.unique(comp[ring & (smooth > 0)])] = REACHED
+    kind[0] = 0
+    enclosed = kind == 0
+    enclosed[0] = False
+    if enclosed.any():
+        # Enclosed smooth regions: plain background (a mug's handle, between chair legs), a shadow
+        # under the product, or a product face / glass that only looks like background or shadow.
+        rows = np.flatnonzero((kind[comp] != REACHED).any(axis=1))
+        top, bottom = rows[0], rows[-1]
+        idx = np.arange(n)
+        pure_share = ndimage.mean(pure, comp, idx)
+        mean_tint = ndimage.mean(tint, comp, idx)
+        mean_ratio = ndimage.mean(ratio, comp, idx)
+        mean_y = ndimage.mean(np.broadcast_to(np.arange(sh)[:, None], (sh, sw)), comp, idx)
+        area = np.bincount(comp.ravel(), minlength=n)
+        hole = (enclosed & (pure_share > 0.5) & (area >= 8) & (np.abs(mean_ratio - 1) < HOLE_RATIO)
+                & (mean_tint < HOLE_TINT))
+        shade = (enclosed & ~hole & (mean_tint < SHADE_TINT) & (mean_ratio > 0.55)
+                 & (mean_y > top + 0.5 * (bottom - top)))
+        kind[enclosed] = FACE
+        kind[shade] = SHADE
+        kind[hole] = HOLE
+    return _Evidence(small, band, ring, ratio, tint, grad, texture, grain, pure, shadowish, comp, kind)
+
+
+def _seeds(ev: _Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """GrabCut's seed map, and the pixels that are surely product."""
+    k = ev.kind[ev.comp]
+    background = (k == REACHED) | (k == HOLE) | (k == SHADE)
+    strong = (ev.tint > SURE_TINT) | (ev.ratio > 1 + SURE_BRIGHTER) | (ev.ratio < SHADOW_MIN)
+    sure = ~background & ((~ev.shadowish & ~ev.pure & (ev.grad < EDGE)) | strong | (k == FACE))
+    seeds = np.full(ev.ratio.shape, cv2.GC_PR_FGD, np.uint8)
+    seeds[ev.pure & ~sure] = cv2.GC_PR_BGD
+    seeds[background] = cv2.GC_PR_BGD
+    seeds[background & ev.pure] = cv2.GC_BGD
+    seeds[sure] = cv2.GC_FGD
+    seeds[ev.ring] = cv2.GC_BGD
+    return seeds, sure
+
+
 class GrabCutLabeller:
     name = "grabcut"
 
@@ -95,44 +210,13 @@ class GrabCutLabeller:
         scale = self.config.work_size / max(h, w)
         small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA) if scale < 1 else image
-        sh, sw = small.shape[:2]
-        band = max(2, round(BORDER * max(sh, sw)))
-        ring = _ring((sh, sw), band)
-
-        rgb = small.astype(np.float32)
-        bgm = _coons_background(rgb, band)
-        lum, blum = rgb.sum(axis=-1) + 3.0, bgm.sum(axis=-1) + 3.0
-        ratio = lum / blum
-        # chromaticity (r, g, b shares) against the background's, in percent points; a 3x3 mean tames JPEG noise.
-        # A cast shadow scales the background's r, g, b alike: it keeps the chromaticity and lowers the ratio.
-        chroma = 100.0 * np.linalg.norm(cv2.blur(rgb / lum[..., None] - bgm / blum[..., None], (3, 3)), axis=-1)
-        grad = _gradient(small)
-
-        pure = (ratio > 1 - PURE_DARKER) & (ratio < 1 + PURE_BRIGHTER) & (chroma < PURE_CHROMA)
-        shadowish = (ratio < 1 + PURE_BRIGHTER) & (ratio > SHADOW_MIN) & (chroma < SHADOW_CHROMA)
-        smooth = (shadowish & (grad < EDGE)).astype(np.uint8)
-        n, comp = cv2.connectedComponents(smooth, connectivity=4)
-        outside = np.zeros(n, bool)
-        outside[np.unique(comp[ring & (smooth > 0)])] = True
-        if n > 1:  # enclosed smooth regions that are mostly plain background: real holes
-            pure_share = ndimage.mean(pure, comp, index=np.arange(n))
-            outside |= pure_share > 0.5
-        outside[0] = False
-        background = outside[comp]
-
-        strong = (chroma > SURE_CHROMA) | (ratio > 1 + SURE_BRIGHTER) | (ratio < SHADOW_MIN)
-        sure = ~background & ((~shadowish & ~pure & (grad < EDGE)) | strong)
-        seeds = np.full((sh, sw), cv2.GC_PR_FGD, np.uint8)
-        seeds[sure] = cv2.GC_FGD
-        seeds[pure & ~sure] = cv2.GC_PR_BGD
-        seeds[background] = cv2.GC_PR_BGD
-        seeds[background & pure] = cv2.GC_BGD
-        seeds[ring] = cv2.GC_BGD
+        ev = _analyse(small)
+        seeds, sure = _seeds(ev)
         fg_seed = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
         if not fg_seed.any():
             return []
         mask = self._grabcut(small, seeds, fg_seed)
-        mask = _clean(mask, sure, pure)
+        mask = _clean(mask, sure, ev.pure)
         if not mask.any():
             return []
         score = 0.9

@@ -29,17 +29,17 @@ def load_pair(image_path: str, mask_path: str, size: int) -> tuple[np.ndarray, n
 
 
 def augment(image: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Flip, small scale/shift, brightness/saturation/hue jitter; the mask follows the geometry."""
+    """Flip, small zoom/shift, brightness/saturation/hue jitter; the mask follows the geometry."""
     size = tf.shape(image)[0]
     seeds = tf.random.experimental.stateless_split(seed, 6)
     flip = tf.random.stateless_uniform([], seeds[0]) < 0.5
     image = tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
     mask = tf.cond(flip, lambda: tf.reverse(mask, [1]), lambda: mask)
-    # Scale 0.85..1.15 and shift up to 8% by one crop box applied to both.
-    scale = tf.random.stateless_uniform([], seeds[1], 0.85, 1.15)
-    shift = tf.random.stateless_uniform([2], seeds[2], -0.08, 0.08)
+    # Zoom in up to 1.2x and shift within the image (one crop box for both): zooming
+    # out or shifting past the edge would invent black borders no shop photo has.
+    scale = tf.random.stateless_uniform([], seeds[1], 1.0, 1.2)
     half = 0.5 / scale
-    center = 0.5 + shift
+    center = 0.5 + tf.random.stateless_uniform([2], seeds[2], -1.0, 1.0) * (0.5 - half)
     box = tf.stack([center[0] - half, center[1] - half, center[0] + half, center[1] + half])[None]
     crop = tf.stack([size, size])
     image = tf.image.crop_and_resize(image[None], box, [0], crop, method="bilinear")[0]

@@ -83,7 +83,9 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
     def run_phase(epochs: int, lr: float, start: int) -> None:
         compile_student(model, optimizer, lr, cfg.dice_weight)
         callbacks = [
-            keras.callbacks.EarlyStopping("val_mean_iou", mode="max", patience=cfg.patience, restore_best_weights=True),
+            # Random-init encoders need a while before val IoU moves at all: no stopping in phase 1.
+            keras.callbacks.EarlyStopping("val_mean_iou", mode="max", patience=cfg.patience,
+                                          restore_best_weights=True, start_from_epoch=cfg.epochs_frozen),
             keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=max(1, cfg.patience // 2)),
             MlflowEpochLogger(),
         ]

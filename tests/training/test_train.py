@@ -44,9 +44,9 @@ def test_the_student_overfits_four_images(faulty_shop):
     images, masks = true_pairs(faulty_shop)
     model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
     compile_student(model, "adam", 0.003, dice_weight=0.5)
-    model.fit(images, masks, batch_size=4, epochs=120, verbose=0)
+    model.fit(images, masks, batch_size=4, epochs=180, verbose=0)
     predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
-    assert mean_iou(confusion(masks, predicted)) > 0.8
+    assert mean_iou(confusion(masks, predicted)) > 0.85
 
 
 @pytest.fixture
