@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DVC_VENV := .venv-dvc
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 
-.PHONY: install demo test ui bench lock dvc-venv dagster-home clean
+.PHONY: install demo test ui mlflow-ui bench lock dvc-venv dagster-home clean
 
 install: $(VENV)/.installed $(DVC_VENV)/.installed
 
@@ -41,8 +41,13 @@ test: install
 ui: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
 
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri "$$($(BIN)/python -c 'from prodseg.settings import Settings; print(Settings.load().mlflow_tracking_uri)')"
+
 bench: install
 	$(BIN)/python benchmarks/crawl_bench.py
+	$(BIN)/python benchmarks/label_bench.py
+	$(BIN)/python benchmarks/train_bench.py
 
 # Re-pin the transitive dependencies after changing pyproject.toml.
 lock:

@@ -106,15 +106,15 @@ class TrainConfig(_Section):
     width: float = 1.0                      # MobileNetV2 alpha
     decoder_filters: list[int] = [96, 64, 48, 32]
     bn_momentum: float = 0.9                # Keras' 0.999 leaves eval-mode statistics stale on small data
-    batch_size: int = 16
-    epochs_frozen: int = 6                  # phase 1: encoder frozen (when it has pretrained weights)
-    epochs_finetune: int = 14               # phase 2: everything trains, at the lower rate
+    batch_size: int = 8
+    epochs_frozen: int = 10                 # phase 1: encoder frozen (when it has pretrained weights)
+    epochs_finetune: int = 30               # phase 2: everything trains, at the lower rate
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
-    learning_rate: float = 0.002
-    finetune_learning_rate: float = 0.0005
+    learning_rate: float = 0.003
+    finetune_learning_rate: float = 0.001
     dice_weight: float = 0.5                # loss = cross-entropy + dice_weight * (1 - foreground Dice)
     augment: bool = True
-    patience: int = 5                       # early stopping on val mean IoU
+    patience: int = 10                      # early stopping on val mean IoU (phase 2)
     seed: int = 42
     sweep: SweepConfig = SweepConfig()
 

@@ -24,6 +24,31 @@ def describe(settings: Settings) -> str:
         f = report["figures"]
         lines.append(f"last crawl: {f['product_pages']} product pages in {f['elapsed_s']:.1f}s "
                      f"({f['product_pages_per_s']:.1f} product pages/s), dropped {report['dropped'] or 'none'}")
+    lines += _stage_lines(settings)
     lines.append(f"demo shop: {settings.shop_site_dir} (serve it: prodseg shop serve, then {settings.shop_url}/)")
     lines.append(f"Dagster UI: make ui  (DAGSTER_HOME={settings.dagster_home}), then http://127.0.0.1:3000")
+    lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then http://127.0.0.1:5000")
     return "\n".join(lines)
+
+
+def _read(path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _stage_lines(settings: Settings) -> list[str]:
+    lines = []
+    labels = _read(settings.labels_dir / "label_report.json")
+    if labels:
+        audit = labels.get("audit") or {}
+        iou = f", label IoU vs truth {audit['mean_iou_accepted']} (accepted)" if audit.get("mean_iou_accepted") else ""
+        lines.append(f"labels:  {labels['accepted']}/{labels['images']} accepted by {labels['labeller']}{iou}; "
+                     f"review {labels['review_path']}")
+    splits = _read(settings.splits_dir / "split_report.json")
+    if splits:
+        lines.append(f"splits:  images {({k: sum(v.values()) for k, v in splits['counts'].items()})}, "
+                     f"products {splits['products']}")
+    train = _read(settings.models_dir / "train_report.json")
+    if train:
+        lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
+                     f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
+    return lines
