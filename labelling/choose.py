@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import logging
+import sys
 
 from labelling.detectron2_teacher import Detectron2Labeller, TeacherUnavailable
 from labelling.grabcut import GrabCutLabeller
@@ -23,3 +26,9 @@ def make_labeller(config: LabelConfig):
             raise
         log.warning("labeller auto: using grabcut, because %s", exc)
         return GrabCutLabeller(config.grabcut)
+
+
+def labeller_key(labeller) -> str:
+    """The labeller's own key plus a hash of its module's code: labels made by other code are redone."""
+    source = inspect.getsource(sys.modules[type(labeller).__module__])
+    return f"{labeller.key()}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"

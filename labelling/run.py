@@ -13,7 +13,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from labelling.audit import load_truth, per_image_iou, summarize
-from labelling.choose import make_labeller
+from labelling.choose import labeller_key, make_labeller
 from labelling.coco import coco_document
 from labelling.instances import select_product
 from labelling.load import ImageUnusable, load_rgb
@@ -108,7 +108,7 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
     cfg = settings.config.label
     catalog = load_catalog(settings.catalog_path)
     labeller = make_labeller(cfg)
-    key = labeller.key()
+    key = labeller_key(labeller)
     labels_dir = settings.labels_dir
     journal = Journal(settings.label_journal_path)
     records = journal.records()

@@ -35,7 +35,7 @@ class PathsConfig(_Section):
 
 
 class ShopConfig(_Section):
-    products: int = 120
+    products: int = 200
     seed: int = 7
     faults: bool = False
     jsonld: bool = True
