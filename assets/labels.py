@@ -4,7 +4,9 @@
 """
 
 import dagster as dg
+import pandas as pd
 
+from labelling.review import pick_for_review
 from labelling.run import run_labelling
 from pipelines.resources import SettingsResource
 
@@ -22,6 +24,8 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
     context.log.info(report.summary())
     audit = report.audit or {}
     review = resolved.labels_dir / "review.html"
+    labels = pd.read_parquet(report.labels_path)
+    least_certain = pick_for_review(labels, 10)[["product_id", "class_name", "score", "accepted", "reason"]]
     return dg.MaterializeResult(metadata={
         "labeller": report.labeller,
         "images": report.images,
@@ -34,5 +38,6 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
         "lifestyle_flagged_share": audit.get("lifestyle_flagged_share") or 0.0,
         "audit": dg.MetadataValue.json(audit),
         "review_gallery": dg.MetadataValue.path(str(review)),
+        "least_certain": dg.MetadataValue.md(least_certain.to_markdown(index=False)),
         "labels": dg.MetadataValue.path(report.labels_path),
     })
