@@ -27,11 +27,9 @@ SHADOW_TINT = 0.02     # ... and keeps its hue
 HOLE_RATIO = 0.02      # an enclosed region this close to the background (mean brightness ...
 HOLE_TINT = 0.01       # ... and median hue) is a real hole: background seen through the product
 TEXTURE = 3.0          # finer texture than this many times the border's grain: not background
-WOVEN = 0
 SPECK = 0.01           # mask pieces smaller than this share of the largest are dropped
 DETAIL = 6.0           # pixel-scale detail this many times the border's: product (see _analyse)
-SHADE_MAX = 1.0
-SHADE_TINT = 0.012     # an enclosed region this close to the background's hue (mean) may be a shadow
+SHADE_TINT = 0.012     # an enclosed region this close to the background's hue (mean), and darker, may be a shadow
 EDGE = 2.0             # Lab gradient (units per pixel) above which a pixel is an edge: product outlines are sharp
 SURE_TINT = 0.08       # this far from the background's hue: surely product
 SURE_BRIGHTER = 0.10   # brighter than the background by this share: surely product (a shadow only darkens)
@@ -214,7 +212,7 @@ def _analyse(small: np.ndarray) -> _Evidence:
         area = np.bincount(comp.ravel(), minlength=n)
         hole = (enclosed & (pure_share > 0.5) & (area >= 8) & (np.abs(mean_ratio - 1) < HOLE_RATIO)
                 & (mid_tint < HOLE_TINT))
-        shade = (enclosed & ~hole & (mean_tint < SHADE_TINT) & (mean_ratio > 0.55) & (mean_ratio < SHADE_MAX)
+        shade = (enclosed & ~hole & (mean_tint < SHADE_TINT) & (mean_ratio > 0.55) & (mean_ratio < 1.0)
                  & (mean_y > top + 0.5 * (bottom - top)))
         kind[enclosed] = FACE
         kind[shade] = SHADE
@@ -228,8 +226,7 @@ def _seeds(ev: _Evidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = ev.kind[ev.comp]
     background = (k == REACHED) | (k == HOLE) | (k == SHADE)
     strong = (ev.tint > SURE_TINT) | (ev.ratio > 1 + SURE_BRIGHTER) | (ev.ratio < SHADOW_MIN)
-    woven = (ev.texture >= WOVEN * ev.grain) & ~ev.pure & (ev.grad < EDGE) if WOVEN else False
-    sure = ~background & ((~ev.shadowish & ~ev.pure & (ev.grad < EDGE)) | strong | (k == FACE) | ev.detail | woven)
+    sure = ~background & ((~ev.shadowish & ~ev.pure & (ev.grad < EDGE)) | strong | (k == FACE) | ev.detail)
     seeds = np.full(ev.ratio.shape, cv2.GC_PR_FGD, np.uint8)
     seeds[ev.pure & ~sure] = cv2.GC_PR_BGD
     seeds[background] = cv2.GC_PR_BGD
@@ -266,7 +263,7 @@ class GrabCutLabeller:
         mask = _clean(mask, sure, background, ev.pure)
         if not mask.any():
             return []
-        score = _confidence(ev, mask, uniform)
+        score = _confidence(ev, mask, sure, uniform)
         if scale < 1:
             mask = _upscale(image, mask, ev.background)
         return [Instance(mask=mask, class_name=category, score=score)]
@@ -309,8 +306,9 @@ def _uniformity(ev: _Evidence) -> float:
     return float(np.clip((1.0 - _non_uniformity(ev)) / 0.3, 0.0, 1.0))
 
 
-def _confidence(ev: _Evidence, mask: np.ndarray, uniform: float) -> float:
-    """A score in [0, 1]: a plain studio background, and a mask that looks like one product in the frame."""
+def _confidence(ev: _Evidence, mask: np.ndarray, sure: np.ndarray, uniform: float) -> float:
+    """A score in [0, 1]: a plain studio background, and a mask that looks like one product in the frame,
+    most of it drawn from sure evidence rather than decided by GrabCut (where the labels are less accurate)."""
     area = mask.mean()
     sane_area = 1.0 if 0.003 <= area <= 0.85 else 0.5
     b = ev.band
@@ -321,7 +319,9 @@ def _confidence(ev: _Evidence, mask: np.ndarray, uniform: float) -> float:
     labels, n = ndimage.label(mask)
     parts = int((np.bincount(labels.ravel())[1:] >= 0.02 * mask.sum()).sum()) if n else 0
     whole = 1.0 if parts <= 3 else 0.8                                # one product, maybe in a few pieces
-    return float(uniform * sane_area * inside * whole)
+    unsure = (mask & ~sure).sum() / max(mask.sum(), 1)
+    certain = 1.0 - 0.3 * np.clip((unsure - 0.1) / 0.4, 0.0, 1.0)
+    return float(uniform * sane_area * inside * whole * certain)
 
 
 def _upscale(image: np.ndarray, mask: np.ndarray, background: np.ndarray) -> np.ndarray:
