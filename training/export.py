@@ -1,7 +1,8 @@
 """TFLite export of the student: fp32, fp16 weights, and full-integer int8 with uint8 input/output.
 
-Each variant is saved, sized, timed with the LiteRT interpreter (one thread,
-batch 1) and evaluated on the test split against the Keras model it came from.
+``convert`` builds each variant, ``TfliteSegmenter`` runs one with the LiteRT
+interpreter, ``latency_ms`` times it (the export stage's sizing and test-split
+evaluation build on these).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 import statistics
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -89,18 +89,3 @@ def latency_ms(run: Callable[[], object], warmup: int = 10, runs: int = 100) -> 
         run()
         times.append((time.perf_counter() - start) * 1000)
     return {"median": round(statistics.median(times), 3), "p90": round(statistics.quantiles(times, n=10)[-1], 3)}
-
-
-@dataclass
-class VariantReport:
-    variant: str
-    path: str
-    size_mb: float
-    latency_ms: dict[str, float]
-    mean_iou: float            # on the test split, vs the labels
-    iou_drop: float            # Keras mean IoU - this
-    agreement: float           # share of pixels whose argmax equals the Keras model's
-    fit: bool                  # iou_drop within the tolerance
-
-    def as_dict(self) -> dict:
-        return asdict(self)
