@@ -38,8 +38,12 @@ def _number(value) -> float | None:
 
 
 def pick_for_review(labels: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Rejected first, then the lowest scores."""
-    return labels.sort_values(["accepted", "score"], ascending=[True, True]).head(n)
+    """Up to ``n`` labels: the lowest-scoring rejected ones and, for at least half (when there
+    are that many), the lowest-scoring accepted ones: the borderline labels training will use."""
+    accepted = labels[labels["accepted"]].sort_values("score")
+    rejected = labels[~labels["accepted"]].sort_values("score")
+    n_accepted = min(len(accepted), max(n // 2, n - len(rejected)))
+    return pd.concat([rejected.head(n - n_accepted), accepted.head(n_accepted)])
 
 
 def write_review(labels: pd.DataFrame, raw_dir: Path, labels_dir: Path, n: int, summary: dict) -> Path:
