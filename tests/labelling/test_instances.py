@@ -61,15 +61,3 @@ def test_select_product_prefers_the_catalog_category_then_the_largest_confident(
 def test_class_index_mask():
     out = class_index_mask(rect(h=4, w=4, y0=1, y1=2, x0=1, x1=3), 6)
     assert out.dtype == np.uint8 and set(np.unique(out).tolist()) == {0, 6} and (out == 6).sum() == 2
-
-
-def test_review_picks_rejected_and_the_least_certain_accepted_labels():
-    import pandas as pd
-
-    from labelling.review import pick_for_review
-
-    labels = pd.DataFrame({"score": [0.1, 0.2, 0.3, 0.9, 0.6, 0.7, 0.8],
-                           "accepted": [False, False, False, True, True, True, True]})
-    picked = pick_for_review(labels, 4)
-    assert picked["score"].tolist() == [0.1, 0.2, 0.6, 0.7]
-    assert pick_for_review(labels.iloc[3:], 3)["score"].tolist() == [0.6, 0.7, 0.8]
