@@ -83,6 +83,25 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from mlflow import MlflowClient
+
+    from training.registry import list_versions
+
+    settings = _settings(args)
+    name = settings.config.mlflow.registered_model
+    rows = list_versions(MlflowClient(settings.mlflow_tracking_uri), name)
+    if not rows:
+        print(f"no versions of {name} in {settings.mlflow_tracking_uri} (run `prodseg train`)")
+        return 0
+    print(f"{name} in {settings.mlflow_tracking_uri}")
+    for row in rows:
+        aliases = ", ".join(row["aliases"]) or "-"
+        tags = " ".join(f"{k}={v}" for k, v in sorted(row["tags"].items()))
+        print(f"  v{row['version']:<4} {aliases:<22} run {row['run_id']}  {tags}")
+    return 0
+
+
 def cmd_status(args) -> int:
     from prodseg.status import describe
 
@@ -130,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs-frozen", type=int)
     train.add_argument("--epochs-finetune", type=int)
     train.set_defaults(func=cmd_train)
+
+    models = sub.add_parser("models", help="registered student versions, their aliases and tags")
+    models.set_defaults(func=cmd_models)
 
     status = sub.add_parser("status", help="where the outputs are and how to look at them")
     status.set_defaults(func=cmd_status)

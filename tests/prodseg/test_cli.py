@@ -18,3 +18,9 @@ def test_shop_generate_then_status(tmp_path, capsys, monkeypatch):
 def test_a_bad_override_is_a_clear_error_with_exit_code_2(capsys):
     assert main(["--set", "crawl.concurrency=many", "status"]) == 2
     assert "configuration error" in capsys.readouterr().err
+
+
+def test_models_on_an_empty_registry_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert main(["--var", str(tmp_path / "var"), "models"]) == 0
+    assert "no versions of prodseg-student" in capsys.readouterr().out
