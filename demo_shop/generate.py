@@ -4,11 +4,12 @@ Layout under ``shop_dir``:
   site/      what the server serves (pages and images)
   truth/     true masks and tables for audits; never served
   server.json  the server's planted behaviours (fail-once and slow pages, redirects)
-  shop.json    the generation parameters, so an unchanged shop is not regenerated
+  shop.json    the generation parameters and code version, so an unchanged shop is not regenerated
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -32,7 +33,6 @@ from prodseg.settings import ShopConfig
 log = logging.getLogger(__name__)
 
 SHOP_NAME = "Nordhem Demo Shop"
-FORMAT_VERSION = 1
 IMAGE_SIZE = 512
 THUMB_SIZE = 48
 JPEG_QUALITY = 90
@@ -52,8 +52,17 @@ class ShopSummary:
     generated: bool  # False when an identical shop was already there
 
 
+def code_version() -> str:
+    """A hash of the generator's code and templates: a shop made by other code is made again."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), *here.glob("templates/*.html")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _params(cfg: ShopConfig) -> dict:
-    return {"version": FORMAT_VERSION, "products": cfg.products, "seed": cfg.seed,
+    return {"code": code_version(), "products": cfg.products, "seed": cfg.seed,
             "faults": cfg.faults, "jsonld": cfg.jsonld, "per_page": cfg.per_page}
 
 
