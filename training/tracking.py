@@ -22,11 +22,13 @@ def init_mlflow(settings: Settings) -> str:
     name = settings.config.mlflow.experiment
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is None:
-        # Local stores keep artifacts beside the database; a server decides for itself.
+        # Local stores keep artifacts beside the database (not in ./mlruns); a server decides for itself.
         artifacts = (settings.mlflow_dir / "artifacts").as_uri() if uri.startswith(("sqlite:", "file:")) else None
-        return mlflow.create_experiment(name, artifact_location=artifacts)
-    mlflow.set_experiment(experiment_id=experiment.experiment_id)
-    return experiment.experiment_id
+        experiment_id = mlflow.create_experiment(name, artifact_location=artifacts)
+    else:
+        experiment_id = experiment.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
 
 
 def file_sha256(path: Path) -> str:

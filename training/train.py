@@ -54,9 +54,11 @@ def compile_student(model: keras.Model, optimizer: str, learning_rate: float, di
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
-    """Logs every epoch's metrics (train and val) to the active MLflow run."""
+    """Logs every epoch's metrics (train and val) to the active MLflow run, if there is one."""
 
     def on_epoch_end(self, epoch, logs=None):
+        if mlflow.active_run() is None:  # fit_student outside run_train: log nowhere rather than to ./mlruns
+            return
         mlflow.log_metrics({k: float(v) for k, v in (logs or {}).items()}, step=epoch + 1)
 
 

@@ -66,6 +66,9 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     run = client.get_run(report.run_id)
     assert run.data.params["train.image_size"] == "64" and "data.manifest_sha256" in run.data.params
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == s.config.mlflow.experiment
+    assert run.info.artifact_uri.startswith((s.mlflow_dir / "artifacts").as_uri())  # not ./mlruns
     assert len(client.get_metric_history(report.run_id, "val_mean_iou")) == 2  # one per epoch, both phases
     artifacts = {a.path for a in client.list_artifacts(report.run_id, "plots")}
     assert artifacts == {"plots/learning_curves.png", "plots/val_predictions.png"}
