@@ -12,7 +12,6 @@ import argparse
 import logging
 import statistics
 import tempfile
-from pathlib import Path
 
 from demo_shop.generate import generate_shop
 from demo_shop.server import running_shop

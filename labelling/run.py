@@ -122,10 +122,11 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
             category = row.class_name if isinstance(row.class_name, str) else None
             fields, mask = label_image(settings.raw_dir / row.image_path, category, labeller, cfg)
             mask_path = _write_mask(labels_dir, row.image_sha256, mask, fields.get("class_name")) if mask is not None else None
-            record = {**dict.fromkeys(LABEL_COLUMNS), **fields, "image_sha256": row.image_sha256,
-                      "product_id": row.product_id, "image_path": row.image_path, "category": row.category,
-                      "mask_path": mask_path, "labeller": labeller.name, "labeller_key": key}
-            record.pop("accepted")
+            # "accepted" is decided when folding (fold_labels), not journaled.
+            record = {**dict.fromkeys(c for c in LABEL_COLUMNS if c != "accepted"), **fields,
+                      "image_sha256": row.image_sha256, "product_id": row.product_id, "image_path": row.image_path,
+                      "category": row.category, "mask_path": mask_path, "labeller": labeller.name,
+                      "labeller_key": key}
             journal.append(record)
             records.append(record)
     finally:
