@@ -119,6 +119,42 @@ class TrainConfig(_Section):
     sweep: SweepConfig = SweepConfig()
 
 
+class EvaluateConfig(_Section):
+    min_component_frac: float = 0.002       # predicted blobs smaller than this share of the image are noise
+    class_vote: bool = True                 # one product per photo: each blob takes its pixels' majority class
+    baseline_epochs: int = 5                # the tiny 3-layer CNN baseline trains this long
+    latency_runs: int = 50                  # timed single-image runs per model (after 10 warm-up runs)
+    gallery_size: int = 4                   # best and worst predictions shown in the report
+
+
+class ExportConfig(_Section):
+    variants: list[Literal["fp32", "fp16", "int8"]] = ["fp32", "fp16", "int8"]
+    representative_images: int = 64         # train-split images that calibrate int8
+    iou_tolerance: float = 0.02             # a variant losing more test mean IoU than this is unfit
+
+
+class PromoteConfig(_Section):
+    margin: float = 0.005                   # a challenger must beat the champion's test mean IoU by this
+    min_test_iou: float = 0.5               # the blocking check: no champion below this floor
+
+
+class OrchestrationConfig(_Section):
+    retrain_cron: str = "0 3 * * 1"         # weekly retrain schedule (Mondays 03:00)
+    timezone: str = "UTC"
+    new_images_threshold: int = 50          # the sensor relabels and retrains once a crawl adds this many
+    sensor_interval_s: int = 60
+
+
+class ServeConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    model: str | None = None                # a .tflite/.keras path; None = the registry's champion
+    prefer: list[Literal["int8", "fp16", "fp32", "keras"]] = ["int8", "fp16", "fp32", "keras"]
+    threads: int = 1                        # interpreter threads per request
+    max_upload_bytes: int = 15_000_000
+    max_pixels: int = 25_000_000            # larger images get a 413, never a decode
+
+
 class MlflowConfig(_Section):
     tracking_uri: str | None = None         # None: sqlite under <var>/mlflow; MLFLOW_TRACKING_URI wins
     experiment: str = "prodseg-student"
@@ -132,6 +168,11 @@ class Config(_Section):
     label: LabelConfig = LabelConfig()
     split: SplitConfig = SplitConfig()
     train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    export: ExportConfig = ExportConfig()
+    promote: PromoteConfig = PromoteConfig()
+    orchestration: OrchestrationConfig = OrchestrationConfig()
+    serve: ServeConfig = ServeConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
 
@@ -286,6 +327,14 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def tflite_dir(self) -> Path:
+        return self.models_dir / "tflite"
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.data_dir / "evaluation"
 
     @property
     def mlflow_dir(self) -> Path:

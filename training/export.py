@@ -18,6 +18,12 @@ import tensorflow as tf
 
 log = logging.getLogger(__name__)
 VARIANTS = ("fp32", "fp16", "int8")
+# Where a registered version's TFLite files live among its MLflow run's artifacts (the server reads them).
+ARTIFACT_DIR = "tflite"
+
+
+def tflite_name(variant: str) -> str:
+    return f"student-{variant}.tflite"
 
 
 def make_interpreter(model: bytes | Path, threads: int = 1):
