@@ -330,7 +330,7 @@ class Settings:
 
     @property
     def tflite_dir(self) -> Path:
-        return self.models_dir / "tflite"
+        return self.data_dir / "tflite"   # beside data/models, not in it: DVC outs may not nest
 
     @property
     def evaluation_dir(self) -> Path:
