@@ -83,6 +83,28 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from evaluation.evaluate import run_evaluate
+
+    print(run_evaluate(_settings(args)).summary())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from training.export_stage import run_export
+
+    print(run_export(_settings(args)).summary())
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from training.promote import run_promote
+
+    result = run_promote(_settings(args))
+    print(f"v{result.version}: {'champion' if result.promoted else 'challenger'} ({result.reason})")
+    return 0
+
+
 def cmd_models(args) -> int:
     from mlflow import MlflowClient
 
@@ -149,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs-frozen", type=int)
     train.add_argument("--epochs-finetune", type=int)
     train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score the student, teacher and baselines on the test split")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    export = sub.add_parser("export", help="TFLite fp32/fp16/int8 of the student, sized, timed and scored")
+    export.set_defaults(func=cmd_export)
+
+    promote = sub.add_parser("promote", help="make the evaluated version challenger, and champion if it wins")
+    promote.set_defaults(func=cmd_promote)
 
     models = sub.add_parser("models", help="registered student versions, their aliases and tags")
     models.set_defaults(func=cmd_models)

@@ -1,0 +1,102 @@
+"""``run_export``: the student as TFLite fp32, fp16 and int8, each sized, timed and scored on the test split.
+
+A variant that loses more test mean IoU than ``export.iou_tolerance`` against the Keras model is
+marked unfit (the server skips it). The files go to ``data/tflite`` and to the model version's
+MLflow run, under ``tflite/``, with the figures as version tags.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+import keras
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+
+from evaluation.candidates import from_probs, limit_threads
+from evaluation.data import label_set
+from evaluation.instances import softmax
+from evaluation.scores import score
+from prodseg.fileio import atomic_write_bytes, atomic_write_json
+from prodseg.settings import Settings
+from training.export import ARTIFACT_DIR, TfliteSegmenter, convert, latency_ms, tflite_name
+from training.tracking import init_mlflow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExportReport:
+    model_name: str
+    model_version: str
+    run_id: str
+    keras_mean_iou: float
+    tolerance: float
+    variants: dict[str, dict]      # variant -> file, size_mb, latency_ms, mean_iou, iou_drop, agreement, fit
+
+    def summary(self) -> str:
+        parts = [f"{v} {d['size_mb']:.2f} MB {d['latency_ms']['median']:.2f} ms IoU {d['mean_iou']:.3f}"
+                 f"{'' if d['fit'] else ' UNFIT'}" for v, d in self.variants.items()]
+        return f"TFLite export of {self.model_name} v{self.model_version}: " + "; ".join(parts)
+
+    @property
+    def fit_variants(self) -> list[str]:
+        return [v for v, d in self.variants.items() if d["fit"]]
+
+
+def run_export(settings: Settings) -> ExportReport:
+    limit_threads(1)
+    cfg, eval_cfg = settings.config.export, settings.config.evaluate
+    train_report = json.loads((settings.models_dir / "train_report.json").read_text())
+    model = keras.models.load_model(settings.models_dir / "student.keras")
+    size = int(model.input_shape[1])
+    test = label_set(settings, "test", size)
+    calibration = label_set(settings, "train", size).images[: cfg.representative_images]
+    if len(test) == 0 or len(calibration) == 0:
+        raise ValueError("export needs train images (int8 calibration) and test images (scoring)")
+
+    keras_probs = softmax(model.predict(test.images, batch_size=16, verbose=0))
+    keras_iou = score(from_probs(keras_probs, eval_cfg), test.refs)["mean_iou"]
+
+    def representative():
+        for image in calibration:
+            yield [image[None]]
+
+    variants = {}
+    for variant in cfg.variants:
+        log.info("exporting %s", variant)
+        path = atomic_write_bytes(settings.tflite_dir / tflite_name(variant), convert(model, variant, representative))
+        segmenter = TfliteSegmenter(path, threads=1)
+        probs = softmax(np.stack([segmenter.logits(image) for image in test.images]))
+        iou = score(from_probs(probs, eval_cfg), test.refs)["mean_iou"]
+        one = test.images[0]
+        variants[variant] = {
+            "file": str(path), "size_mb": round(path.stat().st_size / 1e6, 3),
+            "latency_ms": latency_ms(lambda: segmenter.logits(one), runs=eval_cfg.latency_runs),
+            "mean_iou": iou, "iou_drop": round(keras_iou - iou, 4),
+            "agreement": round(float((probs.argmax(-1) == keras_probs.argmax(-1)).mean()), 4),
+            "fit": keras_iou - iou <= cfg.iou_tolerance,
+        }
+    report = ExportReport(train_report["model_name"], train_report["model_version"], train_report["run_id"],
+                          keras_iou, cfg.iou_tolerance, variants)
+    atomic_write_json(settings.tflite_dir / "export_report.json", asdict(report))
+    _log_to_mlflow(settings, report)
+    log.info(report.summary())
+    return report
+
+
+def _log_to_mlflow(settings: Settings, report: ExportReport) -> None:
+    init_mlflow(settings)
+    client = MlflowClient()
+    with mlflow.start_run(run_id=report.run_id):
+        for variant, d in report.variants.items():
+            mlflow.log_artifact(d["file"], ARTIFACT_DIR)
+            mlflow.log_metrics({f"tflite_{variant}_mean_iou": d["mean_iou"], f"tflite_{variant}_size_mb": d["size_mb"],
+                                f"tflite_{variant}_latency_ms": d["latency_ms"]["median"]})
+            for key, value in ((f"tflite.{variant}.fit", str(d["fit"]).lower()), (f"size_mb.{variant}", d["size_mb"]),
+                               (f"latency_ms.{variant}", d["latency_ms"]["median"])):
+                client.set_model_version_tag(report.model_name, report.model_version, key, str(value))
+        mlflow.log_artifact(str(settings.tflite_dir / "export_report.json"), ARTIFACT_DIR)
