@@ -28,19 +28,20 @@ def table(models: list[dict]) -> pd.DataFrame:
     rows = []
     for m in models:
         labels, truth = m["labels"] or {}, m["truth"] or {}
-        shots = truth.get("per_shot", {})
+        subsets = truth.get("subsets", {})
         rows.append({
             "model": m["name"],
-            "size MB": "no weights" if m["size_mb"] is None else _fmt(m["size_mb"], 2),
+            "weights MB": "none" if m["size_mb"] is None else _fmt(m["size_mb"], 2),
             "ms/image (median, p90)": f"{m['latency_ms']['median']:.2f}, {m['latency_ms']['p90']:.2f}",
             "mean IoU vs labels": _fmt(labels.get("mean_iou")),
             "fg IoU vs labels": _fmt(labels.get("foreground_iou")),
             "pixel acc.": _fmt(labels.get("pixel_accuracy")),
             "Dice": _fmt(labels.get("dice")),
             "box mAP@0.5": _fmt(labels.get("box_map50")),
-            "mean IoU vs truth": _fmt(truth.get("mean_iou")),
-            "studio": _fmt(shots.get("studio", {}).get("mean_iou")),
-            "lifestyle": _fmt(shots.get("lifestyle", {}).get("mean_iou")),
+            "mean IoU vs truth (test split)": _fmt(subsets.get("test_split", {}).get("mean_iou")),
+            "all photos": _fmt(truth.get("mean_iou")),
+            "studio": _fmt(subsets.get("studio", {}).get("mean_iou")),
+            "lifestyle": _fmt(subsets.get("lifestyle", {}).get("mean_iou")),
             "note": m["note"],
         })
     return pd.DataFrame(rows)
@@ -48,11 +49,12 @@ def table(models: list[dict]) -> pd.DataFrame:
 
 def flat_metrics(report) -> dict:
     """Numbers only, for `dvc metrics show` and MLflow."""
-    out = {"student": {k: v for k, v in report.student.items() if v is not None}}
+    out = {"headline": {k: v for k, v in report.student.items() if v is not None}}
     for m in report.models:
         key = m["name"].replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
         out[key] = {"mean_iou_labels": (m["labels"] or {}).get("mean_iou"),
-                    "mean_iou_truth": (m["truth"] or {}).get("mean_iou"),
+                    "mean_iou_truth": (m["truth"] or {}).get("subsets", {}).get("test_split", {}).get("mean_iou"),
+                    "mean_iou_truth_all_photos": (m["truth"] or {}).get("mean_iou"),
                     "latency_ms": m["latency_ms"]["median"], "size_mb": m["size_mb"]}
     return out
 

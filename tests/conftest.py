@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from prodseg.settings import Settings
 
 # A tiny shop with every planted fault; enough products for each fault to have its own.
 SHOP = {"products": 20, "seed": 11, "faults": True, "per_page": 2}
+# Enough to run every training stage for real, small enough for CI.
+TINY_TRAIN = {"image_size": 64, "width": 0.35, "decoder_filters": [32, 24, 16, 16], "encoder_weights": "none",
+              "batch_size": 8, "epochs_frozen": 1, "epochs_finetune": 1, "augment": True}
 
 
 def make_settings(root: Path, shop_dir: Path, port: int = 8765, **sections) -> Settings:
@@ -44,6 +48,20 @@ def crawled_data(faulty_shop, tmp_path_factory) -> Path:
     with running_shop(faulty_shop) as server:
         run_crawl(make_settings(root, faulty_shop, port=server.server_address[1]))
     return root / "data"
+
+
+@pytest.fixture
+def split_settings(tmp_path, crawled_data, faulty_shop):
+    """Settings over a copy of the crawl, labelled (GrabCut) and split, with the tiny training config."""
+    from labelling.run import run_labelling
+    from training.split import run_split
+
+    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
+    settings = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"}, train=TINY_TRAIN,
+                             mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
+    run_labelling(settings, progress=False)
+    run_split(settings)
+    return settings
 
 
 @pytest.fixture

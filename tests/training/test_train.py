@@ -1,7 +1,5 @@
 """Tiny real training runs: 64x64, a few images, a few steps."""
 
-import shutil
-
 import keras
 import mlflow
 import numpy as np
@@ -9,16 +7,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from labelling.run import run_labelling
 from training.metrics import confusion, mean_iou
 from training.model import build_student
-from training.split import run_split
 from training.train import compile_student, run_train
-from tests.conftest import make_settings
-
-TINY_TRAIN = {"image_size": 64, "width": 0.35, "decoder_filters": [32, 24, 16, 16], "encoder_weights": "none",
-              "batch_size": 8, "epochs_frozen": 1, "epochs_finetune": 1, "augment": True}
-
+from tests.conftest import TINY_TRAIN, make_settings
 
 def true_pairs(shop_dir, n=4, size=64):
     truth = pd.read_parquet(shop_dir / "truth" / "images.parquet")
@@ -47,16 +39,6 @@ def test_the_student_overfits_four_images(faulty_shop):
     model.fit(images, masks, batch_size=4, epochs=180, verbose=0)
     predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
     assert mean_iou(confusion(masks, predicted)) > 0.85
-
-
-@pytest.fixture
-def split_settings(tmp_path, crawled_data, faulty_shop):
-    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
-    settings = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"}, train=TINY_TRAIN,
-                             mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
-    run_labelling(settings, progress=False)
-    run_split(settings)
-    return settings
 
 
 def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, monkeypatch):
