@@ -4,7 +4,6 @@ import json
 import shutil
 
 import mlflow
-import numpy as np
 import pytest
 
 from evaluation.evaluate import run_evaluate
@@ -87,11 +86,7 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     assert str(client.get_model_version_by_alias(model, CHALLENGER).version) == second.version
 
 
-def test_promote_refuses_an_export_of_another_version(trained):
-    s = trained
-    run_evaluate(s)
-    s.tflite_dir.mkdir(parents=True, exist_ok=True)
+    # An export that is not of the evaluated version is refused, not promoted.
     (s.tflite_dir / "export_report.json").write_text(json.dumps({"model_version": "99", "variants": {}}))
     with pytest.raises(ValueError, match="export is of v99"):
-        run_promote(s)
-    assert np.isfinite(json.loads((s.evaluation_dir / "report.json").read_text())["student"]["test_mean_iou"])
+        run_promote(strict)
