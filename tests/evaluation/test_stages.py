@@ -85,7 +85,6 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     assert str(client.get_model_version_by_alias(model, CHAMPION).version) == first.version
     assert str(client.get_model_version_by_alias(model, CHALLENGER).version) == second.version
 
-
     # An export that is not of the evaluated version is refused, not promoted.
     (s.tflite_dir / "export_report.json").write_text(json.dumps({"model_version": "99", "variants": {}}))
     with pytest.raises(ValueError, match="export is of v99"):
