@@ -19,7 +19,7 @@ def per_class_bars(per_class: dict[str, dict[str, float]]) -> bytes:
     ax.set_ylim(0, 1)
     ax.set_ylabel("IoU (test split)")
     ax.set_title("per-class IoU")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _png(fig)
 
 
