@@ -44,6 +44,10 @@ ui: install dagster-home
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri "$$($(BIN)/python -c 'from prodseg.settings import Settings; print(Settings.load().mlflow_tracking_uri)')"
 
+# The REST API + web page for the registry's champion (serve.host:port, default http://127.0.0.1:8000).
+serve: install
+	$(BIN)/prodseg serve
+
 bench: install
 	$(BIN)/python benchmarks/crawl_bench.py
 	$(BIN)/python benchmarks/label_bench.py

@@ -124,6 +124,37 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from serving.model_source import ModelUnavailable
+    from serving.server import serve
+
+    settings = _settings(args, serve={"host": args.host, "port": args.port, "model": args.model})
+    try:
+        serve(settings, workers=args.workers)
+    except ModelUnavailable as exc:
+        print(f"prodseg serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import json
+    from pathlib import Path
+
+    from serving.images import UploadError
+    from serving.model_source import ModelUnavailable
+    from serving.offline import predict_file, summary
+
+    settings = _settings(args, serve={"model": args.model})
+    try:
+        payload = predict_file(settings, Path(args.image), Path(args.out) if args.out else None, args.label)
+    except (UploadError, ModelUnavailable) as exc:
+        print(f"prodseg predict: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(payload) if args.json else summary(payload))
+    return 0
+
+
 def cmd_status(args) -> int:
     from prodseg.status import describe
 
@@ -183,6 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="registered student versions, their aliases and tags")
     models.set_defaults(func=cmd_models)
+
+    serve = sub.add_parser("serve", help="REST API + web page for the champion (or --model) on serve.host:port")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--model", help="a .tflite or .keras file instead of the registry's champion")
+    serve.add_argument("--workers", type=int, help="requests run in parallel (default: cores, at most 4)")
+    serve.set_defaults(func=cmd_serve)
+
+    predict = sub.add_parser("predict", help="what POST /predict answers, for a local image, offline")
+    predict.add_argument("image")
+    predict.add_argument("--out", help="also write the product cut-out (RGBA PNG, cropped) here")
+    predict.add_argument("--label", help="cut out this class rather than the largest product")
+    predict.add_argument("--json", action="store_true", help="print the /predict JSON (with RLE masks)")
+    predict.add_argument("--model", help="a .tflite or .keras file instead of the registry's champion")
+    predict.set_defaults(func=cmd_predict)
 
     status = sub.add_parser("status", help="where the outputs are and how to look at them")
     status.set_defaults(func=cmd_status)

@@ -1,0 +1,165 @@
+"""The FastAPI app: REST API (/predict, /segment, /health, /model, /reload) and the web page.
+
+Routes are thin: they read the capped upload and hand it to the predictor in a worker
+thread. Every refusal is a JSON body ``{"success": false, "error": "..."}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from prodseg.classes import PRODUCT_CLASSES
+from prodseg.settings import Settings
+from serving.body_limit import BodyLimit
+from serving.gallery import Gallery
+from serving.images import FORMATS, UploadError, check_bytes
+from serving.model_source import ModelUnavailable
+from serving.predictor import Cutout
+from serving.state import ServedModel
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the file itself
+SHA256 = r"^[0-9a-f]{64}$"
+# The page runs only its own script and style; photos and the webcam stay local (blob:, mediastream:).
+PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
+            "object-src 'none'; base-uri 'none'; form-action 'none'")
+IMAGE_FIELD = File(description=f"the photo: {', '.join(FORMATS)}; other fields are ignored")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "error": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        if err.get("type") == "missing" and loc == ["image"]:
+            parts.append("the multipart field 'image' is required: send the photo as image=@file")
+        else:
+            parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg')}")
+    return "; ".join(parts)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UploadError)
+    async def upload_error(_request: Request, exc: UploadError):
+        return _error(exc.status, exc.message)
+
+    @app.exception_handler(ModelUnavailable)
+    async def model_unavailable(_request: Request, exc: ModelUnavailable):
+        return _error(503, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError):
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException):
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception):  # a bug, not bad input: still JSON, and logged
+        log.error("unhandled error", exc_info=exc)
+        return _error(500, "internal error; the server log has the details")
+
+
+def _png(cut: Cutout, version: str | None) -> Response:
+    headers = {"X-Label": cut.label, "X-Score": str(cut.score), "X-Box": ",".join(map(str, cut.box)),
+               "X-Crop-Box": ",".join(map(str, cut.crop_box)), "X-Model-Version": version or ""}
+    return Response(cut.png, media_type="image/png", headers=headers)
+
+
+def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
+    """The app for ``settings``; ``model`` defaults to resolving and loading it (raises ModelUnavailable)."""
+    serve = settings.config.serve
+    model = model or ServedModel(settings)
+    app = FastAPI(title="prodseg", version="0.1.0",
+                  description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
+    app.state.model = model
+    app.state.gallery = Gallery.load(settings.catalog_path, settings.raw_dir)
+    templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=serve.max_upload_bytes + MULTIPART_SLACK,
+                       message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes")
+
+    async def read_capped(image: UploadFile) -> bytes:
+        return check_bytes(await image.read(serve.max_upload_bytes + 1), serve.max_upload_bytes)
+
+    async def cut_out(data: bytes, label: str | None, crop: bool) -> Response:
+        predictor = model.predictor
+        cut = await run_in_threadpool(predictor.segment, data, label, crop)
+        return _png(cut, predictor.source.version)
+
+    @app.post("/predict", summary="Product instances in a photo")
+    async def predict(image: UploadFile = IMAGE_FIELD) -> dict:
+        """Each product found: label, score, box [x0, y0, x1, y1] and area in input pixels, mask as COCO RLE."""
+        return await run_in_threadpool(model.predictor.predict, await read_capped(image))
+
+    @app.post("/segment", summary="The product cut out as an RGBA PNG",
+              response_class=Response, responses={200: {"content": {"image/png": {}}}})
+    async def segment(image: UploadFile = IMAGE_FIELD,
+                      label: str | None = Form(None, description=f"one of {', '.join(PRODUCT_CLASSES)}"),
+                      crop: bool = Form(False, description="crop to the product instead of the whole input")):
+        """The largest product (or every instance of ``label``) at the input resolution, edges smoothed."""
+        return await cut_out(await read_capped(image), label, crop)
+
+    @app.get("/health", summary="Liveness and the served model")
+    def health() -> dict:
+        return {"status": "ok", "model": model.predictor.model_info()}
+
+    @app.get("/model", summary="The served model: name, version, aliases, metrics, sizes")
+    def model_details() -> dict:
+        predictor = model.predictor
+        height, width = predictor.size
+        return {**predictor.source.describe(), "input_size": {"width": width, "height": height},
+                "workers": predictor.pool.workers}
+
+    @app.post("/reload", summary="Pick up a new champion (and a new catalog) without a restart")
+    async def reload() -> dict:
+        try:
+            result = await run_in_threadpool(model.reload)
+        except ModelUnavailable as exc:
+            raise ModelUnavailable(f"{exc}; still serving {model.predictor.source.label}") from None
+        app.state.gallery = await run_in_threadpool(Gallery.load, settings.catalog_path, settings.raw_dir)
+        return {**result, "products": len(app.state.gallery.products)}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request):
+        page = templates.TemplateResponse(request, "index.html", {"max_upload_mb": serve.max_upload_bytes / 1e6})
+        page.headers["Content-Security-Policy"] = PAGE_CSP
+        return page
+
+    @app.get("/api/products", summary="The crawled products shown in the gallery")
+    def products(category: str | None = Query(None, description="a product class; empty for all")) -> dict:
+        gallery: Gallery = app.state.gallery
+        return {"categories": gallery.categories(), "products": gallery.listing(category)}
+
+    def catalog_file(sha256: str) -> Path:
+        product = app.state.gallery.get(sha256)
+        if product is None:
+            raise HTTPException(404, f"no catalog photo {sha256}")
+        return product.path
+
+    @app.get("/images/{sha256}", summary="A catalog photo", response_class=FileResponse)
+    def image(sha256: str = PathParam(pattern=SHA256)):
+        return FileResponse(catalog_file(sha256), headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/cutouts/{sha256}.png", summary="A catalog photo's product cut out (cropped)", response_class=Response)
+    async def catalog_cutout(sha256: str = PathParam(pattern=SHA256)):
+        data = await run_in_threadpool(catalog_file(sha256).read_bytes)
+        return await cut_out(data, None, True)
+
+    return app

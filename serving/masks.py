@@ -1,0 +1,59 @@
+"""Model-resolution instance masks -> input-resolution masks and RGBA cut-outs.
+
+One smoothed map per instance feeds both outputs: the binary mask (for /predict's
+RLE) is that map >= 128 and the cut-out's alpha is the map itself, so the RLE
+decodes to exactly the PNG's alpha >= 128.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+CROP_PAD = 0.04  # share of the box side kept around a cropped cut-out
+
+
+def soft_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A (h, w) bool mask upsampled to (height, width) uint8 0..255 with smoothed edges.
+
+    Bilinear upsampling leaves staircase edges one model pixel high; a Gaussian of
+    half a model pixel rounds them off.
+    """
+    up = cv2.resize(mask.astype(np.uint8) * 255, (width, height), interpolation=cv2.INTER_LINEAR)
+    sigma = 0.5 * max(width / mask.shape[1], height / mask.shape[0])
+    return cv2.GaussianBlur(up, (0, 0), sigma) if sigma >= 0.5 else up
+
+
+def binary(soft: np.ndarray) -> np.ndarray:
+    return soft >= 128
+
+
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``labelling.instances.box_from_mask`` without its np.nonzero: 16 bytes per pixel on a 25 MP mask."""
+    cols, rows = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
+    if len(cols) == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def cutout(rgb: np.ndarray, alpha: np.ndarray, crop: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """RGBA cut-out and the box (x0, y0, x1, y1) it covers in the input (the whole image unless ``crop``)."""
+    height, width = alpha.shape
+    box = (0, 0, width, height)
+    if crop:
+        x0, y0, x1, y1 = box_of(alpha > 0) or box
+        pad_x, pad_y = int(CROP_PAD * (x1 - x0)) + 1, int(CROP_PAD * (y1 - y0)) + 1
+        box = (max(0, x0 - pad_x), max(0, y0 - pad_y), min(width, x1 + pad_x), min(height, y1 + pad_y))
+    x0, y0, x1, y1 = box
+    rgba = np.dstack([rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]])
+    return rgba, box
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=3)  # level 3: most of the size win, a third the time
+    return buffer.getvalue()

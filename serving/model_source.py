@@ -1,0 +1,169 @@
+"""Which model file the server runs: the registry's champion (first fit variant of ``serve.prefer``) or a path.
+
+The champion's TFLite files are its MLflow run's artifacts ``tflite/student-<variant>.tflite``;
+the Keras fallback is the registered model itself. Downloads are cached under
+``<var>/serve/models/<name>-v<version>/`` and written atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prodseg.settings import Settings
+from training.export import ARTIFACT_DIR, tflite_name
+
+log = logging.getLogger(__name__)
+KERAS = "keras"
+
+
+class ModelUnavailable(RuntimeError):
+    """No model to serve: no champion, no usable variant, or a model path that is not there."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    path: Path                      # the local .tflite or .keras file
+    variant: str                    # int8 | fp16 | fp32 | keras | tflite (a file of unknown variant)
+    name: str                       # the registered model's name, or the file name
+    origin: str                     # where it came from, for people: a models:/ URI and store, or the path
+    version: str | None = None      # registry version; None for an explicit path
+    run_id: str | None = None
+    aliases: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    sizes_mb: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        version = f" v{self.version}" if self.version else ""
+        return f"{self.name}{version} ({self.variant})"
+
+    @property
+    def key(self) -> tuple:
+        """Identity for reloads: same key, same model (a replaced file changes its mtime)."""
+        stat = self.path.stat()
+        return self.origin, self.version, self.variant, stat.st_mtime_ns, stat.st_size
+
+    def describe(self) -> dict:
+        return {"name": self.name, "version": self.version, "variant": self.variant, "aliases": list(self.aliases),
+                "origin": self.origin, "run_id": self.run_id, "file": self.path.name,
+                "file_bytes": self.path.stat().st_size, "metrics": self.metrics, "sizes_mb": self.sizes_mb,
+                "tags": self.tags}
+
+
+def resolve(settings: Settings) -> ModelSource:
+    """``serve.model`` when set, else the registry's champion."""
+    explicit = settings.config.serve.model
+    return from_path(Path(explicit)) if explicit else champion(settings)
+
+
+def from_path(path: Path) -> ModelSource:
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise ModelUnavailable(f"model file {path} does not exist")
+    if path.suffix == ".keras":
+        variant = KERAS
+    elif path.suffix == ".tflite":
+        variant = next((v for v in ("int8", "fp16", "fp32") if path.name == tflite_name(v)), "tflite")
+    else:
+        raise ModelUnavailable(f"model file {path} is neither .tflite nor .keras")
+    return ModelSource(path, variant, path.name, origin=str(path))
+
+
+def _floats(items: dict[str, str]) -> dict[str, float]:
+    out = {}
+    for key, value in items.items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def champion(settings: Settings) -> ModelSource:
+    from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is only needed when serving from the registry
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    from training.registry import CHAMPION  # noqa: PLC0415
+
+    uri = settings.mlflow_tracking_uri
+    name = settings.config.mlflow.registered_model
+    missing = ModelUnavailable(f"no champion in {uri}; run `make demo` or pass --model")
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        raise missing  # do not create an empty store just to find it empty
+    client = MlflowClient(uri)
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        raise missing from None
+    skipped = []
+    for variant in settings.config.serve.prefer:
+        try:
+            path = _fetch(client, uri, version, variant, settings.var_dir / "serve" / "models")
+        except (MlflowException, OSError, LookupError) as exc:
+            skipped.append(f"{variant}: {exc}")
+            continue
+        if skipped:
+            log.info("champion v%s: serving %s; skipped %s", version.version, variant, "; ".join(skipped))
+        return _registered(client, uri, version, variant, path)
+    raise ModelUnavailable(f"champion v{version.version} of {name} in {uri} has no servable variant of "
+                           f"{list(settings.config.serve.prefer)}: {'; '.join(skipped)}")
+
+
+def _fetch(client, uri: str, version, variant: str, cache_root: Path) -> Path:
+    """The local file of one variant of a registered version; LookupError says why there is none."""
+    if str(version.tags.get(f"tflite.{variant}.fit", "")).lower() == "false":
+        raise LookupError("marked unfit")
+    cache = cache_root / f"{version.name}-v{version.version}"
+    if variant == KERAS:
+        return _download_keras(client, uri, version.name, str(version.version), cache)
+    artifact = f"{ARTIFACT_DIR}/{tflite_name(variant)}"
+    if artifact not in {a.path for a in client.list_artifacts(version.run_id, ARTIFACT_DIR)}:
+        raise LookupError(f"no {artifact} artifact")
+    return _download(cache / tflite_name(variant), lambda tmp: client.download_artifacts(version.run_id, artifact, tmp))
+
+
+def _registered(client, uri: str, version, variant: str, path: Path) -> ModelSource:
+    """The source with what the registry says about the version: run metrics, version tags, sizes."""
+    tags = dict(version.tags)
+    numbers = _floats(tags)
+    sizes = {k.removeprefix("size_mb."): v for k, v in numbers.items() if k.startswith("size_mb.")}
+    metrics = {**client.get_run(version.run_id).data.metrics,
+               **{k: v for k, v in numbers.items() if not k.startswith("size_mb.")}}
+    return ModelSource(path, variant, version.name, origin=f"models:/{version.name}/{version.version} in {uri}",
+                       version=str(version.version), run_id=version.run_id, aliases=tuple(sorted(version.aliases)),
+                       metrics=metrics, sizes_mb=sizes, tags=tags)
+
+
+def _download(target: Path, fetch) -> Path:
+    """``fetch(dir)`` downloads into a temp folder beside ``target``; the file is then renamed into place."""
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".download-"))
+    try:
+        os.replace(fetch(str(tmp)), target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _download_keras(client, uri: str, name: str, version: str, cache: Path) -> Path:
+    import mlflow  # noqa: PLC0415
+
+    def fetch(tmp: str) -> str:
+        # Not models:/name/version: MLflow resolves that through the global registry URI, not ours.
+        where = client.get_model_version_download_uri(name, version)
+        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=where, dst_path=tmp, tracking_uri=uri,
+                                                          registry_uri=uri))
+        found = sorted(folder.rglob("*.keras"))
+        if not found:
+            raise OSError(f"models:/{name}/{version} holds no .keras file")
+        return str(found[0])
+
+    return _download(cache / "student.keras", fetch)

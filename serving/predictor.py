@@ -1,0 +1,98 @@
+"""Image bytes -> product instances (``predict``) or a product cut-out (``segment``) with one loaded model.
+
+The image is resized to the model's own input size the way training resized it,
+instances come from ``evaluation.instances.detect`` at model resolution, and each
+mask is upsampled and smoothed to the input resolution.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from evaluation.instances import Detection, detect, softmax
+from labelling.coco import encode_rle
+from prodseg.classes import PRODUCT_CLASSES
+from prodseg.settings import Settings
+from serving.images import UploadError, decode, open_image
+from serving.masks import binary, box_of, cutout, png_bytes, soft_mask
+from serving.model_source import ModelSource
+from serving.segmenter import Segmenter, SegmenterPool
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def model_input(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Float pixels 0..255 at the model's (height, width): the resize of ``training.dataset.load_pair``."""
+    height, width = size
+    return np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR, reducing_gap=2.0), np.float32)
+
+
+@dataclass
+class Cutout:
+    png: bytes
+    label: str
+    score: float
+    box: tuple[int, int, int, int]        # the product in input pixels
+    crop_box: tuple[int, int, int, int]   # the part of the input the PNG covers
+
+
+class Predictor:
+    def __init__(self, source: ModelSource, settings: Settings, workers: int | None = None):
+        serve, evaluate = settings.config.serve, settings.config.evaluate
+        self.source = source
+        self.pool = SegmenterPool(source, workers or default_workers(), serve.threads)
+        self.size = self.pool.size
+        self.max_pixels = serve.max_pixels
+        self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
+
+    def model_info(self) -> dict:
+        return {"name": self.source.name, "version": self.source.version, "variant": self.source.variant}
+
+    def _detect(self, runner: Segmenter, rgb: np.ndarray) -> list[Detection]:
+        probs = softmax(runner.logits(model_input(rgb, self.size)))
+        return detect(probs, self.min_frac, self.class_vote)
+
+    def predict(self, data: bytes) -> dict:
+        """The /predict body: every product instance with its label, score, box, area and RLE mask."""
+        upload = open_image(data, self.max_pixels)
+        height, width = self.size
+        # The pool slot covers decoding too: at most `workers` decoded images are in memory at once.
+        with self.pool.acquire() as runner:
+            detections = self._detect(runner, decode(upload, at_least=(2 * width, 2 * height)))
+            predictions = []
+            for det in detections:
+                mask = binary(soft_mask(det.mask, upload.width, upload.height))
+                box = box_of(mask)
+                if box is None:  # a sliver that vanished at full resolution
+                    continue
+                predictions.append({"label": det.label, "class_id": det.class_id, "score": round(det.score, 4),
+                                    "box": list(box), "area": int(mask.sum()), "mask": encode_rle(mask)})
+        return {"success": True, "model": self.model_info(),
+                "image": {"width": upload.width, "height": upload.height}, "predictions": predictions}
+
+    def segment(self, data: bytes, label: str | None = None, crop: bool = False) -> Cutout:
+        """The largest product (or every instance of ``label``) cut out as RGBA PNG at the input resolution."""
+        if label is not None and label not in PRODUCT_CLASSES:
+            raise UploadError(400, f"unknown label {label!r}; expected one of {', '.join(PRODUCT_CLASSES)}")
+        upload = open_image(data, self.max_pixels)
+        with self.pool.acquire() as runner:
+            rgb = decode(upload)
+            detections = self._detect(runner, rgb)
+            chosen = [d for d in detections if label in (None, d.label)]
+            if not chosen:
+                found = ", ".join(sorted({d.label for d in detections})) or "nothing"
+                raise UploadError(422, f"no {label or 'product'} found in the image (found: {found})")
+            if label is None:
+                chosen = chosen[:1]  # detections come largest first: the product
+            mask = np.logical_or.reduce([d.mask for d in chosen])
+            score = sum(d.score * d.area for d in chosen) / sum(d.area for d in chosen)
+            alpha = soft_mask(mask, upload.width, upload.height)
+            rgba, crop_box = cutout(rgb, alpha, crop)
+            box = box_of(binary(alpha)) or crop_box
+            return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box)

@@ -1,0 +1,278 @@
+"""The REST API on a real `prodseg serve` process (uvicorn on 127.0.0.1) with a tiny int8 model."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from labelling.coco import decode_rle
+from labelling.instances import box_from_mask
+from prodseg.settings import REPO_ROOT
+from tests.serving.helpers import PRODUCTS, encoded, photo
+
+MAX_UPLOAD = 2_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def server(models_dir, catalog_data, tmp_path_factory):
+    """`python -m prodseg.cli serve` in its own process; yields (base URL, pid)."""
+    port = free_port()
+    root = tmp_path_factory.mktemp("serve")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODSEG", "MLFLOW_"))}
+    log = open(root / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prodseg.cli", "--var", str(root / "var"), "--data", str(catalog_data),
+         "--set", f"serve.max_upload_bytes={MAX_UPLOAD}", "serve", "--model", str(models_dir / "dark-int8.tflite"),
+         "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
+        time.sleep(0.25)
+    try:
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def client(server):
+    with httpx.Client(base_url=server[0], timeout=30) as client:
+        yield client
+
+
+def post(client, path: str, data: bytes, field: str = "image", **form):
+    return client.post(path, files={field: ("upload", data, "application/octet-stream")}, data=form)
+
+
+def drawn_box(width: int, height: int, box) -> list[int]:
+    x0, y0, x1, y1 = box
+    return [round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height)]
+
+
+def test_predict_finds_the_product_with_box_area_and_rle_in_input_pixels(client):
+    box = (0.25, 0.2, 0.7, 0.85)
+    response = post(client, "/predict", encoded(photo(320, 240, box)))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    assert body["image"] == {"width": 320, "height": 240}
+    assert body["model"] == {"name": "dark-int8.tflite", "version": None, "variant": "tflite"}
+    [found] = body["predictions"]
+    assert found["label"] == "couch" and found["class_id"] == 1 and 0.9 < found["score"] <= 1
+    assert np.abs(np.array(found["box"]) - drawn_box(320, 240, box)).max() <= 4  # the model sees 64x64
+    mask = decode_rle(found["mask"])
+    assert mask.shape == (240, 320)
+    assert mask.sum() == found["area"] and list(box_from_mask(mask)) == found["box"]
+    assert abs(found["area"] - 0.45 * 320 * 0.65 * 240) < 0.05 * found["area"]
+
+
+def test_segment_png_alpha_is_the_rle_mask_and_keeps_the_input_pixels(client):
+    image = photo(200, 150, (0.1, 0.3, 0.6, 0.9))
+    data = encoded(image)  # PNG: lossless, so the cut-out's colours can be compared exactly
+    mask = decode_rle(post(client, "/predict", data).json()["predictions"][0]["mask"])
+    response = post(client, "/segment", data)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    cut = Image.open(io.BytesIO(response.content))
+    assert cut.mode == "RGBA" and cut.size == (200, 150)
+    rgba = np.asarray(cut)
+    assert np.array_equal(rgba[..., 3] >= 128, mask)
+    assert np.array_equal(rgba[..., :3][mask], np.asarray(image)[mask])
+    # A smoothed edge of a few model pixels (the model sees 64x64: ~3 input pixels each), no more.
+    alpha = rgba[..., 3]
+    assert ((alpha > 0) & (alpha < 255)).any()
+    assert (alpha[ndimage.binary_erosion(mask, iterations=8)] == 255).all()
+    assert (alpha[~ndimage.binary_dilation(mask, iterations=8)] == 0).all()
+    assert response.headers["x-label"] == "couch"
+    assert response.headers["x-box"] == ",".join(map(str, box_from_mask(mask)))
+
+
+def test_segment_crop_and_label(client):
+    data = encoded(photo(200, 150, (0.1, 0.3, 0.6, 0.9)))
+    cropped = post(client, "/segment", data, crop="true", label="couch")
+    assert cropped.status_code == 200
+    x0, y0, x1, y1 = map(int, cropped.headers["x-crop-box"].split(","))
+    assert Image.open(io.BytesIO(cropped.content)).size == (x1 - x0, y1 - y0)
+    bx0, by0, bx1, by1 = map(int, cropped.headers["x-box"].split(","))
+    assert abs((bx1 - bx0) - 100) <= 4 and abs((by1 - by0) - 90) <= 4  # the drawn 100x90 product
+    # The crop keeps the product, its soft edge and a small margin, not the rest of the photo.
+    assert 0 <= bx0 - x0 <= 15 and 0 <= by0 - y0 <= 15 and 0 <= x1 - bx1 <= 15 and 0 <= y1 - by1 <= 15
+    missing = post(client, "/segment", data, label="vase")
+    assert missing.status_code == 422 and missing.json()["error"] == "no vase found in the image (found: couch)"
+
+
+def test_parallel_requests_each_get_their_own_answer(client):
+    boxes = [(0.1 + 0.05 * i, 0.2, 0.5 + 0.05 * i, 0.8) for i in range(8)]
+
+    def box_of(box):
+        return post(client, "/predict", encoded(photo(160, 120, box))).json()["predictions"][0]["box"]
+
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(box_of, boxes))
+    for got, box in zip(found, boxes):
+        assert np.abs(np.array(got) - drawn_box(160, 120, box)).max() <= 4
+
+
+def big_png(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of width x height pixels in a few kB (zeros compress)."""
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+BAD = {
+    "non-image bytes": ({"data": b"%PDF-1.4 definitely not a photo" * 10}, 415, "not an image"),
+    "zero-byte file": ({"data": b""}, 400, "empty (0 bytes)"),
+    "truncated JPEG": ({"data": "truncated"}, 400, "truncated or corrupt"),
+    "wrong field name": ({"data": "photo", "field": "file"}, 422, "field 'image' is required"),
+    "60-megapixel image": ({"data": "60mp"}, 413, "60.0 megapixels"),
+    "over the byte cap": ({"data": b"\xff" * (MAX_UPLOAD + 10)}, 413, "upload too large"),
+    "unknown label": ({"data": "photo", "label": "spaceship"}, 400, "unknown label 'spaceship'"),
+}
+
+
+def bad_payload(spec) -> bytes:
+    data = spec["data"]
+    if data == "photo":
+        return encoded(photo())
+    if data == "truncated":
+        noisy = Image.fromarray(np.random.default_rng(0).integers(0, 255, (480, 640, 3), np.uint8))
+        jpeg = encoded(noisy, "JPEG", quality=90)
+        return jpeg[: int(len(jpeg) * 0.6)]
+    if data == "60mp":
+        return big_png(7746, 7746)
+    return data
+
+
+@pytest.mark.parametrize("endpoint", ["/predict", "/segment"])
+def test_bad_inputs_get_a_clear_4xx_json_error_and_memory_stays_bounded(client, server, endpoint):
+    before = peak_rss_mb(server[1])
+    for name, (spec, status, message) in BAD.items():
+        if "label" in spec and endpoint == "/predict":
+            continue
+        form = {"label": spec["label"]} if "label" in spec else {}
+        response = post(client, endpoint, bad_payload(spec), spec.get("field", "image"), **form)
+        assert response.status_code == status, (name, response.text)
+        body = response.json()
+        assert body["success"] is False and message in body["error"], (name, body)
+    # A decoded 60 MP image alone would take 180 MB (RGB); the header check refused it first.
+    assert peak_rss_mb(server[1]) - before < 60
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_a_chunked_upload_over_the_cap_is_refused_while_streaming(client):
+    boundary = "prodseg"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode()
+
+    def body():  # no Content-Length: the server only learns the size by reading
+        yield head
+        for _ in range(5):
+            yield b"\xff" * 1_000_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post("/predict", content=body(),
+                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and "upload too large" in response.json()["error"]
+
+
+@pytest.mark.parametrize("kind", ["animated GIF", "16-bit PNG", "CMYK JPEG", "EXIF-rotated JPEG"])
+def test_odd_formats_are_converted_and_served(client, kind):
+    image = photo(160, 120, (0.2, 0.3, 0.8, 0.9))
+    if kind == "animated GIF":  # the first frame has the product, the second is blank
+        buffer = io.BytesIO()
+        image.save(buffer, "GIF", save_all=True, append_images=[Image.new("RGB", image.size, "white")], duration=80)
+        data = buffer.getvalue()
+    elif kind == "16-bit PNG":
+        data = encoded(Image.fromarray(np.asarray(image.convert("L"), np.uint16) * 257))
+    elif kind == "CMYK JPEG":
+        data = encoded(image.convert("CMYK"), "JPEG", quality=95)
+    else:  # stored 160x120; EXIF orientation 6 shows it turned 90 degrees clockwise, 120x160
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        data = encoded(image, "JPEG", quality=95, exif=exif.tobytes())
+    response = post(client, "/predict", data)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [found] = body["predictions"]
+    assert found["label"] == "couch"
+    if kind == "EXIF-rotated JPEG":  # stored (x, y) is shown at (119 - y, x)
+        assert body["image"] == {"width": 120, "height": 160}
+        assert np.abs(np.array(found["box"]) - [round(0.1 * 120), 32, round(0.7 * 120), 128]).max() <= 4
+    else:
+        assert body["image"] == {"width": 160, "height": 120}
+        assert np.abs(np.array(found["box"]) - [32, 36, 128, 108]).max() <= 4
+
+
+def test_health_model_and_openapi(client):
+    assert client.get("/health").json() == {
+        "status": "ok", "model": {"name": "dark-int8.tflite", "version": None, "variant": "tflite"}}
+    model = client.get("/model").json()
+    assert model["input_size"] == {"width": 64, "height": 64}
+    assert model["file_bytes"] > 0 and model["workers"] >= 1 and model["aliases"] == []
+    schema = client.get("/openapi.json").json()
+    assert {"/predict", "/segment", "/health", "/model", "/reload"} <= set(schema["paths"])
+    body_ref = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    assert "image" in schema["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]["properties"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_gallery_serves_catalog_photos_by_hash_only(client, catalog_data):
+    listing = client.get("/api/products").json()
+    assert listing["categories"] == sorted(c for _, _, c, _ in PRODUCTS)
+    assert [p["title"] for p in listing["products"]] == [t for _, t, _, _ in PRODUCTS]
+    vases = client.get("/api/products", params={"category": "vase"}).json()["products"]
+    assert [p["id"] for p in vases] == ["p3"]
+    product = vases[0]
+    photo_bytes = client.get(product["image_url"]).content
+    assert photo_bytes == (catalog_data / "raw" / "images" / f"{product['sha256']}.jpg").read_bytes()
+    cut = client.get(product["cutout_url"])
+    assert cut.status_code == 200 and Image.open(io.BytesIO(cut.content)).mode == "RGBA"
+    assert client.get(f"/images/{'0' * 64}").status_code == 404
+    assert client.get("/images/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="gallery"' in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self': no inline script

@@ -1,0 +1,120 @@
+"""Serving the registry's champion: variant choice, the Keras fallback, clear errors, reload without restart."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import mlflow.tensorflow
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from labelling.coco import decode_rle
+from serving.app import create_app
+from serving.model_source import ModelUnavailable, resolve
+from serving.predictor import Predictor
+from serving.server import running_server
+from tests.serving.helpers import dark_model, encoded, photo, serve_settings
+from training.export import ARTIFACT_DIR, tflite_name
+from training.registry import CHAMPION
+
+NAME = "prodseg-student"
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the settings' sqlite store, not the developer's
+    return tmp_path
+
+
+def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None = None,
+             keras_dir: Path | None = None) -> str:
+    """A version the way the export stage leaves one: run artifacts tflite/student-<variant>.tflite + tags."""
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    if not client.search_registered_models(f"name = '{NAME}'"):
+        client.create_registered_model(NAME)
+    experiment = client.get_experiment_by_name("t") or client.get_experiment(client.create_experiment(
+        "t", artifact_location=(settings.var_dir / "artifacts").as_uri()))
+    run_id = client.create_run(experiment.experiment_id).info.run_id
+    client.log_metric(run_id, "best_val_mean_iou", 0.75)
+    for variant, path in tflite.items():
+        named = settings.var_dir / "staging" / run_id / tflite_name(variant)
+        named.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, named)
+        client.log_artifact(run_id, str(named), ARTIFACT_DIR)
+    source = keras_dir.as_uri() if keras_dir else (settings.var_dir / "none").as_uri()
+    version = str(client.create_model_version(NAME, source, run_id).version)
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(NAME, version, key, str(value))
+    client.set_registered_model_alias(NAME, CHAMPION, version)
+    return version
+
+
+def test_champion_serves_the_first_fit_variant_with_its_metrics(root, models_dir):
+    settings = serve_settings(root)
+    dark = models_dir / "dark-int8.tflite"
+    register(settings, {"int8": dark, "fp16": dark},
+             {"tflite.int8.fit": "false", "tflite.fp16.fit": "true", "test_mean_iou": 0.81, "size_mb.int8": 0.002,
+              "size_mb.fp16": 0.004, "data_revision": "abc123"})
+    source = resolve(settings)
+    assert (source.version, source.variant, source.aliases) == ("1", "fp16", (CHAMPION,))
+    assert source.path == settings.var_dir / "serve" / "models" / f"{NAME}-v1" / tflite_name("fp16")
+    assert source.path.read_bytes() == dark.read_bytes()
+    assert source.metrics == {"best_val_mean_iou": 0.75, "test_mean_iou": 0.81}
+    assert source.sizes_mb == {"int8": 0.002, "fp16": 0.004}
+    assert source.tags["data_revision"] == "abc123"
+    assert resolve(settings).path == source.path  # cached: found, not downloaded again
+
+
+def test_keras_fallback_from_the_registered_model(root, models_dir):
+    saved = root / "saved-model"
+    mlflow.tensorflow.save_model(dark_model(), saved, pip_requirements=["keras"])  # what log_model registers
+    settings = serve_settings(root, prefer=["int8", "keras"])
+    register(settings, {}, keras_dir=saved)
+    source = resolve(settings)
+    assert source.variant == "keras" and source.path.suffix == ".keras"
+    predictor = Predictor(source, settings, workers=1)
+    assert predictor.size == (64, 64)
+    [found] = predictor.predict(encoded(photo()))["predictions"]
+    assert found["label"] == "couch"
+
+
+def test_no_champion_and_no_servable_variant_are_clear_errors(root, models_dir):
+    settings = serve_settings(root)
+    db = root / "mlflow.db"
+    with pytest.raises(ModelUnavailable, match=r"no champion in sqlite:///.*mlflow\.db; run `make demo` or pass"):
+        resolve(settings)
+    assert not db.exists()  # looking did not create a store
+    register(settings, {"int8": models_dir / "dark-int8.tflite"}, {"tflite.int8.fit": "false"})
+    with pytest.raises(ModelUnavailable, match="int8: marked unfit; fp16: no tflite/student-fp16.tflite artifact"):
+        resolve(settings)
+
+
+def test_reload_swaps_in_a_new_champion_without_a_restart(root, models_dir, student_int8):
+    settings = serve_settings(root)
+    register(settings, {"int8": student_int8})
+    with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/model").json()["version"] == "1"
+        data = encoded(photo(96, 80))
+        body = client.post("/predict", files={"image": ("a.png", data)}).json()
+        assert body["model"] == {"name": NAME, "version": "1", "variant": "int8"}
+        for found in body["predictions"]:  # an untrained student: any classes, but well-formed
+            assert decode_rle(found["mask"]).shape == (80, 96) and decode_rle(found["mask"]).sum() == found["area"]
+
+        register(settings, {"int8": models_dir / "dark-int8.tflite"}, {"test_mean_iou": 0.9})
+        reload = client.post("/reload").json()
+        assert reload["reloaded"] is True and reload["previous"]["version"] == "1"
+        assert reload["model"] == {"name": NAME, "version": "2", "variant": "int8"}
+        model = client.get("/model").json()
+        assert model["version"] == "2" and model["aliases"] == [CHAMPION] and model["metrics"]["test_mean_iou"] == 0.9
+        [found] = client.post("/predict", files={"image": ("a.png", data)}).json()["predictions"]
+        assert found["label"] == "couch" and np.abs(np.array(found["box"]) - [19, 24, 77, 72]).max() <= 4
+        assert client.post("/reload").json()["reloaded"] is False
+
+        MlflowClient(settings.mlflow_tracking_uri).delete_registered_model_alias(NAME, CHAMPION)
+        failed = client.post("/reload")
+        assert failed.status_code == 503
+        assert failed.json()["error"].endswith(f"; still serving {NAME} v2 (int8)")
+        assert client.get("/health").json()["model"]["version"] == "2"

@@ -1,0 +1,116 @@
+"""The web page in Debian's chromium (Playwright): gallery -> cut-out -> room photo -> drag -> download.
+
+A screenshot is kept at var/test-artifacts/serving-place-in-room.png.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from prodseg.settings import REPO_ROOT
+from serving.app import create_app
+from serving.server import running_server
+from tests.serving.helpers import encoded, photo, serve_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = REPO_ROOT / "var" / "test-artifacts" / "serving-place-in-room.png"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+
+
+@pytest.fixture
+def page(tmp_path, models_dir, catalog_data):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)
+
+    settings = serve_settings(tmp_path, catalog_data, model=str(models_dir / "dark-int8.tflite"))
+    with running_server(create_app(settings)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(url)
+        yield page
+        browser.close()
+        assert not errors, errors
+
+
+def room_photo() -> Image.Image:
+    """A 400x300 room: a light gradient, so every pixel says where it came from."""
+    x = np.linspace(150, 250, 400)[None, :, None]
+    y = np.linspace(0, 60, 300)[:, None, None]
+    return Image.fromarray(np.broadcast_to(np.concatenate([x + 0 * y, x * 0 + 200 - y, x * 0 + y + 150], 2),
+                                           (300, 400, 3)).astype(np.uint8))
+
+
+def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
+    from playwright.sync_api import expect
+
+    products = page.locator(".product")
+    products.first.wait_for()
+    assert products.count() == 3
+    page.select_option("#category", "vase")
+    assert products.count() == 1 and "Blue vase" in products.first.text_content()
+    page.select_option("#category", "")
+
+    page.locator(".product", has_text="Grey sofa").click()
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^Grey sofa: couch \(score"))
+    expect(page.locator("#cutout")).to_be_visible()
+    assert page.locator("#cutout").evaluate("image => image.naturalWidth") > 0
+
+    upload = tmp_path / "my-sofa.png"
+    upload.write_bytes(encoded(photo(240, 180, (0.3, 0.3, 0.7, 0.8))))
+    page.set_input_files("#product-upload", str(upload))
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^my-sofa\.png: couch"))
+
+    room = tmp_path / "room.png"
+    room_photo().save(room)
+    page.set_input_files("#room-upload", str(room))
+    placed = page.locator("#placed")
+    placed.wait_for(state="visible")
+    placed.scroll_into_view_if_needed()
+    before = placed.bounding_box()
+    assert before["width"] > 200  # the default size: 40% of the room's width on screen
+    page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(before["x"] + before["width"] / 2 - 120, before["y"] + before["height"] / 2 - 80, steps=6)
+    page.mouse.up()
+    moved = placed.bounding_box()
+    assert abs(moved["x"] - (before["x"] - 120)) <= 1 and abs(moved["y"] - (before["y"] - 80)) <= 1
+    handle = page.locator("#resize-handle").bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + handle["width"] / 2 + 60, handle["y"] + handle["height"] / 2, steps=4)
+    page.mouse.up()
+    after = placed.bounding_box()
+    assert abs(after["width"] - (moved["width"] + 60)) <= 1 and after["x"] == moved["x"]
+    page.click("#flip")
+    assert "flipped" in page.get_attribute("#placed-image", "class")
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "composite.png"
+    composite = np.asarray(Image.open(io.BytesIO(Path(download.value.path()).read_bytes())).convert("RGB"), int)
+    assert composite.shape == (300, 400, 3)  # the room photo's own resolution, not the screen's
+
+    # Where the cut-out sits on screen, in room pixels: its centre is the dark product, far away is the room.
+    stage = page.locator("#stage").bounding_box()
+    scale = 400 / stage["width"]
+    cx = int((after["x"] - stage["x"] + after["width"] / 2) * scale)
+    cy = int((after["y"] - stage["y"] + after["height"] / 2) * scale)
+    assert np.abs(composite[cy, cx] - (60, 50, 40)).max() <= 12
+    room_pixels = np.asarray(room_photo(), int)
+    x1 = int((after["x"] - stage["x"] + after["width"]) * scale) + 2
+    assert np.abs(composite[:, x1:] - room_pixels[:, x1:]).max() <= 2
