@@ -1,7 +1,7 @@
 """Serving load: N concurrent clients over loopback against a real `prodseg serve`; req/s, p50/p99, errors.
 
     .venv/bin/python benchmarks/serve_bench.py [--model PATH.tflite|.keras] [--requests 2000]
-        [--concurrency 8] [--endpoint /predict] [--image PHOTO] [--workers N]
+        [--concurrency 4] [--endpoint /predict] [--image PHOTO] [--workers N]
 
 Without --model, the real student architecture (128x128, width 1.0, random weights: speed
 does not depend on them) is converted to int8 once and cached in var/bench/. Without
@@ -29,7 +29,7 @@ TARGET = {"req_per_s": 100, "p99_ms": 80}  # issue 7, int8 student on 2 cores
 
 
 def default_model(size: int = 128) -> Path:
-    path = REPO / "var" / "bench" / f"student-{size}-int8.tflite"
+    path = REPO / "var" / "bench" / f"student-{size}" / "student-int8.tflite"  # the export stage's name
     if not path.exists():
         import numpy as np
 
@@ -65,6 +65,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(model: Path, port: int, workers: int | None, log_path: Path) -> subprocess.Popen:
@@ -117,7 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a .tflite or .keras file (default: the 128x128 int8 student)")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--endpoint", default="/predict", choices=["/predict", "/segment"])
     parser.add_argument("--image", type=Path, help="the photo every request sends")
     parser.add_argument("--workers", type=int, help="the server's parallel requests (default: its own)")
@@ -134,7 +140,9 @@ def main() -> None:
     try:
         info = httpx.get(f"{url}/model").json()
         asyncio.run(load(url, args.endpoint, image, args.warmup, args.concurrency))
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         latencies, errors, wall = asyncio.run(load(url, args.endpoint, image, args.requests, args.concurrency))
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(15)
@@ -147,6 +155,9 @@ def main() -> None:
     rate = len(latencies) / wall
     print(f"{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     print(f"{rate:>8.1f}{p50:>9.1f}{p99:>9.1f}{errors:>8}")
+    # Client and server share the cores: what each spends per request says how much the clients cost.
+    print(f"CPU per request: server {server_cpu / args.requests * 1000:.1f} ms, "
+          f"clients {client_cpu / args.requests * 1000:.1f} ms")
     met = rate >= TARGET["req_per_s"] and p99 <= TARGET["p99_ms"] and errors == 0
     print(f"target (>= {TARGET['req_per_s']} req/s, p99 <= {TARGET['p99_ms']} ms, 0 errors): "
           f"{'met' if met else 'NOT met'}")
