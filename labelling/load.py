@@ -18,7 +18,7 @@ class ImageUnusable(Exception):
         self.detail = detail
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image) -> Image.Image:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16/32-bit grey: scale to 8 bits by the image's own range (PIL's convert clips instead).
         arr = np.asarray(img, dtype=np.float64)
@@ -56,4 +56,4 @@ def load_rgb(path: Path, min_side: int, max_pixels: int) -> np.ndarray:
     if min(width, height) < min_side:
         raise ImageUnusable("too_small", f"{width}x{height} < {min_side} px")
     img = ImageOps.exif_transpose(img)
-    return np.asarray(_to_rgb(img))
+    return np.asarray(to_rgb(img))

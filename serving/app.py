@@ -88,7 +88,7 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     app = FastAPI(title="prodseg", version="0.1.0",
                   description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
     app.state.model = model
-    app.state.gallery = Gallery.load(settings.catalog_path, settings.raw_dir)
+    app.state.gallery = Gallery.load(settings)
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
@@ -133,7 +133,7 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
             result = await run_in_threadpool(model.reload)
         except ModelUnavailable as exc:
             raise ModelUnavailable(f"{exc}; still serving {model.predictor.source.label}") from None
-        app.state.gallery = await run_in_threadpool(Gallery.load, settings.catalog_path, settings.raw_dir)
+        app.state.gallery = await run_in_threadpool(Gallery.load, settings)
         return {**result, "products": len(app.state.gallery.products)}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,13 @@ class Gallery:
         self._by_sha = {p.sha256: p for p in products}
 
     @classmethod
-    def load(cls, catalog_path: Path, raw_dir: Path) -> "Gallery":
-        """The first stored photo of each product (catalog order); rows whose file is gone are left out."""
-        catalog = load_catalog(catalog_path)
-        root = Path(raw_dir).resolve()
+    def load(cls, settings: Settings) -> "Gallery":
+        """One stored photo per product: one whose label was accepted (a clean studio shot, what the
+        model learned from) when there is one, else the first; rows whose file is gone are left out."""
+        catalog = load_catalog(settings.catalog_path)
+        accepted = _accepted_images(settings.labels_dir / "labels.parquet")
+        catalog = catalog.assign(_plain=~catalog["image_sha256"].isin(accepted)).sort_values("_plain", kind="stable")
+        catalog_path, root = settings.catalog_path, Path(settings.raw_dir).resolve()
         products = []
         for _, rows in catalog.groupby(["site", "product_id"], sort=True):
             for row in rows.itertuples():
@@ -61,6 +65,13 @@ class Gallery:
 
     def get(self, sha256: str) -> Product | None:
         return self._by_sha.get(sha256)
+
+
+def _accepted_images(labels_path: Path) -> set[str]:
+    if not labels_path.exists():
+        return set()
+    labels = pd.read_parquet(labels_path, columns=["image_sha256", "accepted"])
+    return set(labels.loc[labels["accepted"], "image_sha256"])
 
 
 def _text(value, default: str) -> str:

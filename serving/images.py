@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from labelling.load import _to_rgb  # the conversion training saw; one definition
+from labelling.load import to_rgb  # the conversion training saw; one definition
 
 # Only formats with pure-Python/C decoders inside Pillow: EPS/PDF and friends shell out (Ghostscript).
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also opens multi-picture (MPO) files
@@ -91,6 +91,6 @@ def decode(upload: Upload, at_least: tuple[int, int] | None = None) -> np.ndarra
         if factor >= 2 and image.mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
             image = image.reduce(factor)  # other formats: box-downsample before converting, to bound memory
         image = ImageOps.exif_transpose(image)
-        return np.asarray(_to_rgb(image))
+        return np.asarray(to_rgb(image))
     except Exception as exc:  # noqa: BLE001 - truncated or corrupt data surfaces as OSError, SyntaxError, ...
         raise UploadError(400, f"image data is truncated or corrupt ({type(exc).__name__}: {exc})") from None
