@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
-import tensorflow as tf
 
 log = logging.getLogger(__name__)
 VARIANTS = ("fp32", "fp16", "int8")
@@ -31,6 +30,8 @@ def make_interpreter(model: bytes | Path, threads: int = 1):
     try:
         from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
     except ImportError:  # pragma: no cover - ai-edge-litert is a pinned dependency
+        import tensorflow as tf  # noqa: PLC0415
+
         Interpreter = tf.lite.Interpreter  # noqa: N806
     kwargs = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
     interpreter = Interpreter(num_threads=threads, **kwargs)
@@ -40,6 +41,8 @@ def make_interpreter(model: bytes | Path, threads: int = 1):
 
 def convert(model, variant: str, representative: Callable[[], Iterator[list[np.ndarray]]] | None = None) -> bytes:
     """The TFLite flatbuffer of ``model`` for one variant (int8 needs ``representative``)."""
+    import tensorflow as tf  # noqa: PLC0415 - here only: the server runs TFLite files without TensorFlow
+
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if variant == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
