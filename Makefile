@@ -3,9 +3,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DVC_VENV := .venv-dvc
-export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+DVC := $(DVC_VENV)/bin/dvc
+# The Dagster instance lives under the runtime folder (PRODSEG_VAR, default var/) and persists.
+export DAGSTER_HOME ?= $(abspath $(or $(PRODSEG_VAR),var))/dagster_home
+# Its storage: sqlite files in DAGSTER_HOME, or Postgres for a team (DAGSTER_STORAGE=postgres plus
+# the DAGSTER_PG_* variables; see config/dagster-postgres.yaml).
+DAGSTER_STORAGE ?= sqlite
+DAGSTER_CONFIG := config/$(if $(filter postgres,$(DAGSTER_STORAGE)),dagster-postgres,dagster).yaml
 
-.PHONY: install demo test ui mlflow-ui bench lock dvc-venv dagster-home clean
+.PHONY: install demo test ui mlflow-ui bench lock dvc-venv dagster-home clean \
+	dvc-repro dvc-status dvc-metrics dvc-commit dvc-push
 
 install: $(VENV)/.installed $(DVC_VENV)/.installed
 
@@ -25,12 +32,14 @@ $(DVC_VENV)/.installed: dvc-requirements.txt
 	$(DVC_VENV)/bin/python -m pip install -q -r dvc-requirements.txt
 	touch $@
 
-dagster-home: $(DAGSTER_HOME)/dagster.yaml
-$(DAGSTER_HOME)/dagster.yaml: config/dagster.yaml
+# Copied whenever it differs, so switching DAGSTER_STORAGE takes effect on the next target.
+dagster-home:
 	mkdir -p $(DAGSTER_HOME)
-	cp $< $@
+	cmp -s $(DAGSTER_CONFIG) $(DAGSTER_HOME)/dagster.yaml || cp $(DAGSTER_CONFIG) $(DAGSTER_HOME)/dagster.yaml
 
-# The whole pipeline on the embedded demo shop, through Dagster.
+# The whole asset graph on the embedded demo shop through Dagster (generate, serve, crawl, label,
+# split, train, evaluate, export, promote), then the summary. Runs and materializations stay in
+# DAGSTER_HOME: `make ui` shows them.
 demo: install dagster-home
 	$(BIN)/dagster asset materialize -m pipelines --select '*'
 	$(BIN)/prodseg status
@@ -47,6 +56,21 @@ mlflow-ui: install
 # The REST API + web page for the registry's champion (serve.host:port, default http://127.0.0.1:8000).
 serve: install
 	$(BIN)/prodseg serve
+
+# DVC: the same stages as `dvc.yaml` pipeline (run from its own venv, see above).
+dvc-repro: install
+	$(DVC) repro
+dvc-status: install
+	$(DVC) status
+dvc-metrics: install
+	$(DVC) metrics show
+	$(DVC) plots show --out var/dvc_plots
+# Record outputs Dagster produced in dvc.lock and the DVC cache, then copy them to the remote
+# (default: the folder var/dvc-remote; see .dvc/config for S3 and others).
+dvc-commit: install
+	$(DVC) commit --force
+dvc-push: dvc-commit
+	$(DVC) push
 
 bench: install
 	$(BIN)/python benchmarks/crawl_bench.py

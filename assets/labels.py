@@ -8,17 +8,22 @@ import pandas as pd
 
 from labelling.review import pick_for_review
 from labelling.run import run_labelling
+from pipelines import versions
 from pipelines.resources import SettingsResource
+
+STAGE = "label"
 
 
 @dg.asset(
     deps=["raw_catalog"],
     group_name="label",
     kinds={"opencv", "parquet"},
-    code_version="1",
+    code_version=versions.code_version(STAGE),
     description="Class-index PNG masks, coco.json, labels.parquet, a review gallery and the label audit.",
 )
 def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    # No reuse of the previous result needed: labelling is journaled per image and labeller, so a
+    # re-run labels only new images (and re-decides acceptance when min_score changed).
     resolved = settings.load()
     report = run_labelling(resolved, progress=False)
     context.log.info(report.summary())
@@ -40,4 +45,6 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
         "review_gallery": dg.MetadataValue.path(str(review)),
         "least_certain": dg.MetadataValue.md(least_certain.to_markdown(index=False)),
         "labels": dg.MetadataValue.path(report.labels_path),
-    })
+        **versions.stage_metadata(resolved, STAGE),
+    # labels.parquet holds each label's class, score, decision and labeller key: its bytes stand for the masks.
+    }, data_version=dg.DataVersion(versions.data_version(report.labels_path)))

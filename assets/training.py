@@ -3,23 +3,26 @@
 (No ``from __future__ import annotations``: Dagster reads config and resource types from the signature.)
 """
 
+from typing import Optional
+
 import dagster as dg
 import pandas as pd
 
-from pipelines.resources import SettingsResource
+from pipelines import versions
+from pipelines.resources import SettingsResource, section
 from training.split import run_split
-from training.train import run_train
 
 
 @dg.asset(
     deps=["pseudo_labels"],
     group_name="train",
     kinds={"parquet"},
-    code_version="1",
+    code_version=versions.code_version("split"),
     description="Train/val/test manifest of the accepted labels: grouped by product, stratified by class.",
 )
 def dataset_splits(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
-    report = run_split(settings.load())
+    resolved = settings.load()
+    report = run_split(resolved)
     context.log.info(report.summary())
     table = pd.DataFrame(report.counts).fillna(0).astype(int)
     table.loc["products"] = pd.Series(report.products)
@@ -27,23 +30,38 @@ def dataset_splits(context: dg.AssetExecutionContext, settings: SettingsResource
         **{f"{split}_images": int(sum(c.values())) for split, c in report.counts.items()},
         "counts_per_class": dg.MetadataValue.md(table.to_markdown()),
         "manifest": dg.MetadataValue.path(report.manifest_path),
-    })
+        **versions.stage_metadata(resolved, "split"),
+    }, data_version=dg.DataVersion(versions.data_version(report.manifest_path)))
 
 
 class TrainRunConfig(dg.Config):
-    sweep: bool = False  # optimizer x learning-rate grid as nested MLflow runs; keeps the best
+    sweep: bool = False                      # optimizer x learning-rate grid as nested MLflow runs; keeps the best
+    epochs_frozen: Optional[int] = None      # unset: train.epochs_frozen
+    epochs_finetune: Optional[int] = None    # unset: train.epochs_finetune
+    force: bool = False                      # train even when code, params and the splits are unchanged
 
 
 @dg.asset(
     deps=["dataset_splits"],
     group_name="train",
     kinds={"tensorflow", "mlflow"},
-    code_version="1",
+    code_version=versions.code_version("train"),
     description="The MobileNetV2 U-Net student, tracked in MLflow and registered as a new model version.",
 )
 def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
                   settings: SettingsResource) -> dg.MaterializeResult:
-    resolved = settings.load()
+    resolved = settings.load(section("train", epochs_frozen=config.epochs_frozen,
+                                     epochs_finetune=config.epochs_finetune))
+    model_path = resolved.models_dir / "student.keras"
+    # Training is the expensive step: with the same code, params and splits, keep the model we have.
+    if not (config.force or config.sweep):
+        reused = versions.reuse_previous(context, resolved, "train", versions.data_version(model_path))
+        if reused is not None:
+            return reused
+    # Imported here: TensorFlow takes seconds to import, and every step process of a run (the crawl's,
+    # each check's) and the code server load this module.
+    from training.train import run_train
+
     report = run_train(resolved, sweep=config.sweep)
     context.log.info(report.summary())
     return dg.MaterializeResult(metadata={
@@ -57,4 +75,5 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
         "learning_curves": dg.MetadataValue.path(str(resolved.models_dir / "learning_curves.png")),
         "val_predictions": dg.MetadataValue.path(str(resolved.models_dir / "val_predictions.png")),
         "model": dg.MetadataValue.path(report.model_path),
-    })
+        **versions.stage_metadata(resolved, "train"),
+    }, data_version=dg.DataVersion(versions.data_version(model_path)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
@@ -25,9 +26,12 @@ def describe(settings: Settings) -> str:
         lines.append(f"last crawl: {f['product_pages']} product pages in {f['elapsed_s']:.1f}s "
                      f"({f['product_pages_per_s']:.1f} product pages/s), dropped {report['dropped'] or 'none'}")
     lines += _stage_lines(settings)
+    lines += _evaluation_lines(settings)
+    serve = settings.config.serve
     lines.append(f"demo shop: {settings.shop_site_dir} (serve it: prodseg shop serve, then {settings.shop_url}/)")
-    lines.append(f"Dagster UI: make ui  (DAGSTER_HOME={settings.dagster_home}), then http://127.0.0.1:3000")
+    lines.append(f"Dagster UI: make ui  (or DAGSTER_HOME={settings.dagster_home} dagster dev), then http://127.0.0.1:3000")
     lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then http://127.0.0.1:5000")
+    lines.append(f"web app:    prodseg serve, then http://{serve.host}:{serve.port}/")
     return "\n".join(lines)
 
 
@@ -52,3 +56,39 @@ def _stage_lines(settings: Settings) -> list[str]:
         lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
                      f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
     return lines
+
+
+def _evaluation_lines(settings: Settings) -> list[str]:
+    """Test-split figures (data/evaluation/report.json), TFLite variants, and the registry's champion."""
+    lines = []
+    evaluation = _read(settings.evaluation_dir / "report.json")
+    if evaluation:
+        s = evaluation["student"]
+        truth = f", {s['truth_mean_iou']:.3f} vs truth" if s.get("truth_mean_iou") is not None else ""
+        lines.append(f"test:    v{evaluation['model_version']} on {evaluation['test_images']} images: mean IoU "
+                     f"{s['test_mean_iou']:.3f} vs labels{truth}; box mAP@0.5 {s['box_map50']}; Keras "
+                     f"{s['size_mb']} MB, {s['latency_ms']:.2f} ms/image; "
+                     f"report {settings.evaluation_dir / 'report.html'}")
+    export = _read(settings.tflite_dir / "export_report.json")
+    if export:
+        variants = "; ".join(f"{v} {d['size_mb']:.2f} MB {d['latency_ms']['median']:.2f} ms IoU {d['mean_iou']:.3f}"
+                             f"{'' if d['fit'] else ' (unfit)'}" for v, d in export["variants"].items())
+        lines.append(f"tflite:  v{export['model_version']}: {variants} -> {settings.tflite_dir}")
+    champion = _champion(settings)
+    if champion:
+        lines.append(f"champion: {champion}")
+    return lines
+
+
+def _champion(settings: Settings) -> str | None:
+    """``models:/<name>/<version>`` holding the champion alias; None without a registry (or champion)."""
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        return None  # no local store yet: do not create one just to look
+    from mlflow import MlflowClient
+
+    from training.registry import current_champion
+
+    name = settings.config.mlflow.registered_model
+    version = current_champion(MlflowClient(uri), name)
+    return f"models:/{name}/{version} (load it: mlflow.tensorflow.load_model('models:/{name}@champion'))" if version else None

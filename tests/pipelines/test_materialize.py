@@ -1,63 +1,123 @@
-"""`dagster asset materialize` of the asset graph, for real, in a temp DAGSTER_HOME."""
+"""The whole asset graph through `dagster asset materialize`, for real, on the tiny demo shop.
 
-import os
-import socket
+One pipeline, three runs (the stages are too slow to run the graph twice):
+1. `--select '*'` (what `make demo` runs) with the MLflow store unusable: the graph fails at
+   student_model, and the crawl, labels and splits stay materialized with their files;
+2. the command the run-failure sensor's message gives: resumes at student_model and materializes
+   the rest of the graph, without recomputing what run 1 kept;
+3. student_model again with nothing changed: its previous result is kept, no new model version.
+"""
+
+import shlex
 import subprocess
-import sys
 from pathlib import Path
 
-from dagster import AssetCheckKey, AssetKey, DagsterInstance
+import dagster as dg
+import pytest
 
+from pipelines import defs as build_defs
+from pipelines import versions
 from prodseg.settings import REPO_ROOT
 from scrapers.catalog import load_catalog
+from tests.pipelines.tiny import DAGSTER, IN_PROCESS, make_dagster_home, tiny_env
+
+EARLIER = ["raw_catalog", "pseudo_labels", "dataset_splits"]
+defs = build_defs()
 
 
-# Enough to run every stage for real, small enough for CI.
-TINY_TRAIN = {"image_size": "64", "width": "0.35", "decoder_filters": "[32, 24, 16, 16]", "encoder_weights": "none",
-              "batch_size": "8", "epochs_frozen": "1", "epochs_finetune": "1"}
+def materialize(selection: str, env: dict) -> subprocess.CompletedProcess:
+    return dagster(["asset", "materialize", "-m", "pipelines", "--select", selection], env)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def dagster(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(DAGSTER), *args, *IN_PROCESS], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=420)
 
 
-def test_materialize_all_generates_serves_crawls_labels_splits_and_trains(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO_ROOT / "config" / "dagster.yaml").read_text())
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PRODSEG", "MLFLOW"))},
-        "DAGSTER_HOME": str(home),
-        "PRODSEG_VAR": str(tmp_path / "var"),
-        "PRODSEG_DATA": str(tmp_path / "data"),
-        "PRODSEG__SHOP__PRODUCTS": "16",
-        "PRODSEG__SHOP__PORT": str(free_port()),
-        **{f"PRODSEG__TRAIN__{k.upper()}": v for k, v in TINY_TRAIN.items()},
-    }
-    dagster = Path(sys.executable).with_name("dagster")
-    proc = subprocess.run([str(dagster), "asset", "materialize", "-m", "pipelines", "--select", "*"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+def metadata(instance: dg.DagsterInstance, key: str) -> dict:
+    event = instance.get_latest_materialization_event(dg.AssetKey(key))
+    assert event is not None, f"{key} was never materialized"
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}
 
+
+def count(instance: dg.DagsterInstance, key: str) -> int:
+    return len(instance.fetch_materializations(dg.AssetKey(key), limit=100).records)
+
+
+def failure_log_message(instance: dg.DagsterInstance, run: dg.DagsterRun, caplog) -> str:
+    """Evaluate the real run-failure sensor on the failed run; return what it logged."""
+    sensor = defs.resolve_sensor_def("run_failure_log")
+    failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[-1].dagster_event
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance, dagster_run=run,
+    ).for_run_failure()
+    with caplog.at_level("ERROR", logger="prodseg.pipelines"):
+        sensor(context)
+    return next(r.getMessage() for r in caplog.records if r.name == "prodseg.pipelines")
+
+
+@pytest.mark.slow
+def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses_unchanged(tmp_path, caplog):
+    home = make_dagster_home(tmp_path / "dagster_home")
+    blocked = tmp_path / "mlflow-store"
+    blocked.write_text("a file where the MLflow store's folder should be")
+    env = {**tiny_env(tmp_path, home), "MLFLOW_TRACKING_URI": f"sqlite:///{blocked}/mlflow.db"}
+
+    # 1. The whole graph, failing at student_model.
+    first = materialize("*", env)
+    assert first.returncode != 0, "the run should fail at student_model"
     catalog = load_catalog(tmp_path / "data" / "raw" / "catalog.parquet")
-    assert catalog["product_id"].nunique() == 16
-    with DagsterInstance.from_config(str(home)) as instance:
-        crawl = instance.get_latest_materialization_event(AssetKey("raw_catalog")).asset_materialization.metadata
-        labels = instance.get_latest_materialization_event(AssetKey("pseudo_labels")).asset_materialization.metadata
-        checks = {name: instance.get_latest_asset_check_evaluation_record(AssetCheckKey(AssetKey("pseudo_labels"), name))
-                  for name in ("accepted_share_check", "label_iou_check")}
-    assert crawl["rows"].value == len(catalog)
-    assert sum(crawl["rows_per_class"].value.values()) == len(catalog)
-    assert crawl["product_pages_per_s"].value > 0
-    assert labels["images"].value == len(catalog) and labels["labeller"].value == "grabcut"
-    assert Path(labels["review_gallery"].value).exists()
+    assert catalog["product_id"].nunique() == 24
+    for path in ("raw/catalog.parquet", "labels/labels.parquet", "splits/splits.parquet"):
+        assert (tmp_path / "data" / path).exists(), path
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert [count(instance, key) for key in EARLIER] == [1, 1, 1]
+        assert count(instance, "student_model") == 0
+        run = instance.get_runs(limit=1)[0]
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        message = failure_log_message(instance, run, caplog)
+    assert "failed at student_model" in message and "FileExistsError" in message, message
+    assert "kept as they are: dataset_splits, pseudo_labels, raw_catalog" in message, message
+
+    # 2. Fix the store; resume with the command the failure message gives.
+    blocked.unlink()
+    command = message.split("`")[-2]
+    assert command == "dagster asset materialize -m pipelines --select 'student_model*'"
+    second = dagster(shlex.split(command)[1:], env)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert [count(instance, key) for key in EARLIER] == [1, 1, 1], "resuming recomputed earlier assets"
+        graph = sorted(key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys())
+        missing = [key for key in graph if count(instance, key) != 1]
+        assert not missing, f"not materialized exactly once: {missing}"
+        crawl, labels = metadata(instance, "raw_catalog"), metadata(instance, "pseudo_labels")
+        splits, student = metadata(instance, "dataset_splits"), metadata(instance, "student_model")
+        checks = {name: instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(dg.AssetKey(asset), name))
+                  for asset, name in (("pseudo_labels", "accepted_share_check"), ("pseudo_labels", "label_iou_check"),
+                                      ("dataset_splits", "splits_filled_check"))}
+        student_event = instance.get_latest_materialization_event(dg.AssetKey("student_model"))
+    assert crawl["rows"] == len(catalog) and sum(crawl["rows_per_class"].values()) == len(catalog)
+    assert crawl["product_pages_per_s"] > 0
+    assert labels["images"] == len(catalog) and labels["labeller"] == "grabcut"
+    assert Path(labels["review_gallery"]).exists()
+    assert min(splits["train_images"], splits["val_images"], splits["test_images"]) > 0
     for name, record in checks.items():
         assert record is not None and record.event is not None, f"{name} did not run"
-    with DagsterInstance.from_config(str(home)) as instance:
-        student = instance.get_latest_materialization_event(AssetKey("student_model")).asset_materialization.metadata
-        splits = instance.get_latest_materialization_event(AssetKey("dataset_splits")).asset_materialization.metadata
-    assert splits["train_images"].value > 0
-    assert student["registered_model"].value == "models:/prodseg-student/1"
-    assert Path(student["learning_curves"].value).exists()
+    assert student["registered_model"] == "models:/prodseg-student/1"
+    assert Path(student["learning_curves"]).exists()
+    # Versions: code versions from dvc.yaml deps, data versions from the outputs, DVC hashes per output.
+    assert student_event.asset_materialization.tags["dagster/code_version"] == versions.code_version("train")
+    assert crawl["dvc_outs"]["data/raw"]["md5"].endswith(".dir")
+    assert "outside the DVC workspace" in crawl["dvc_outs"]["data/raw"]["status"]
+
+    # 3. Nothing changed: student_model keeps its model instead of training again.
+    third = materialize("student_model", env)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        again = instance.get_latest_materialization_event(dg.AssetKey("student_model"))
+        reused = metadata(instance, "student_model")
+    assert "unchanged since run" in reused["reused"]
+    assert reused["registered_model"] == "models:/prodseg-student/1"
+    assert (again.asset_materialization.tags["dagster/data_version"]
+            == student_event.asset_materialization.tags["dagster/data_version"])

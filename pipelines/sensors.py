@@ -1,0 +1,100 @@
+"""Sensors: retrain when crawls brought enough new images; say clearly in the log why a run failed.
+
+Both run by default (the daemon of `dagster dev` / `make ui` ticks them) and toggle in the UI
+(Automation). The interval and the threshold come from ``orchestration`` in the settings.
+"""
+
+import logging
+
+import dagster as dg
+
+from pipelines.jobs import relabel_retrain_job
+from prodseg.settings import Settings
+
+log = logging.getLogger("prodseg.pipelines")
+
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+          dg.DagsterRunStatus.STARTED]
+
+
+def _latest(instance: dg.DagsterInstance, key: str) -> dg.EventLogRecord | None:
+    records = instance.fetch_materializations(dg.AssetKey(key), limit=1).records
+    return records[0] if records else None
+
+
+def _metadata_int(record: dg.EventLogRecord | None, name: str) -> int:
+    value = record.asset_materialization.metadata.get(name) if record is not None else None
+    return int(value.value) if value is not None else 0
+
+
+def new_images_decision(instance: dg.DagsterInstance, threshold: int) -> dg.RunRequest | dg.SkipReason:
+    """A relabel+retrain run when the catalog holds ``threshold`` or more images the labels do not.
+
+    Counts come from the latest materializations (``raw_catalog`` rows against ``pseudo_labels``
+    images), so several small crawls add up. The run key is the crawl's event: one run per crawl.
+    """
+    crawl = _latest(instance, "raw_catalog")
+    if crawl is None:
+        return dg.SkipReason("no crawl yet (materialize raw_catalog, or launch the crawl job)")
+    if instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE), limit=1):
+        # A run in flight may be the one labelling these images (the full pipeline between its
+        # crawl and labels steps, or the retrain this sensor started): decide once it is done.
+        return dg.SkipReason("a run is in progress; deciding after it finishes")
+    catalog_images = _metadata_int(crawl, "rows")
+    labelled = _metadata_int(_latest(instance, "pseudo_labels"), "images")
+    new = catalog_images - labelled
+    if new < threshold:
+        return dg.SkipReason(f"{new} new images since the last labelling ({catalog_images} in the catalog, "
+                             f"{labelled} labelled): fewer than {threshold}")
+    return dg.RunRequest(run_key=f"raw_catalog-{crawl.storage_id}",
+                         tags={"prodseg/trigger": "new_images", "prodseg/new_images": str(new)})
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: Dagster wraps the asset's own exception in its own."""
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
+
+
+def failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun, step_failures: list[dg.DagsterEvent]) -> str:
+    """What failed, what was kept, and how to resume, in a few lines."""
+    failed = [event.step_key for event in step_failures]
+    causes = "; ".join(f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+                       for event in step_failures if event.step_failure_data and event.step_failure_data.error)
+    kept = sorted({entry.dagster_event.asset_key.to_user_string()
+                   for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)})
+    resume = " ".join(f"'{step}*'" for step in failed) or "'*'"
+    return (f"prodseg run {run.run_id} ({run.job_name}) failed at {', '.join(failed) or 'launch'}. "
+            f"Cause: {causes or 'see the run log'}. "
+            f"Materialized before the failure and kept as they are: {', '.join(kept) or 'nothing'}. "
+            f"Resume from the failed asset: in the UI open the run, Re-execute > From failure; or "
+            f"`dagster asset materialize -m pipelines --select {resume}`.")
+
+
+def build_sensors(settings: Settings) -> list:
+    cfg = settings.config.orchestration
+
+    @dg.sensor(
+        job=relabel_retrain_job,
+        minimum_interval_seconds=cfg.sensor_interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Starts relabel_retrain once crawls have added {cfg.new_images_threshold} or more "
+                    "images that are not labelled yet (orchestration.new_images_threshold).",
+    )
+    def new_images_sensor(context: dg.SensorEvaluationContext):
+        decision = new_images_decision(context.instance, cfg.new_images_threshold)
+        if isinstance(decision, dg.RunRequest):
+            context.log.info(f"starting relabel_retrain: {decision.tags['prodseg/new_images']} new images")
+        return decision
+
+    @dg.run_failure_sensor(
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Writes what failed, what was kept and how to resume to the log.",
+    )
+    def run_failure_log(context: dg.RunFailureSensorContext):
+        message = failure_message(context.instance, context.dagster_run, context.get_step_failure_events())
+        context.log.error(message)   # the sensor's tick log in the UI
+        log.error(message)           # the daemon's log (the `dagster dev` terminal)
+
+    return [new_images_sensor, run_failure_log]

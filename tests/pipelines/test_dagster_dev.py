@@ -1,0 +1,110 @@
+"""`dagster dev` on workspace.yaml, for real: the webserver answers, the UI's GraphQL API lists the
+asset graph, the schedule and the sensors, a sensor toggles off and on; then it is stopped by PID.
+
+It runs in its own process group (start_new_session): started from a non-interactive parent it
+ignores a plain SIGTERM, so the whole group gets SIGINT (its own Ctrl-C shutdown), then SIGKILL.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from prodseg.settings import REPO_ROOT
+from tests.pipelines.tiny import DAGSTER, free_port, make_dagster_home, tiny_env
+
+ASSETS = {"raw_catalog", "pseudo_labels", "dataset_splits", "student_model", "evaluation", "tflite_models", "champion"}
+
+REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  name location { name }
+  schedules { name cronSchedule scheduleState { id status } }
+  sensors { name sensorState { id status } }
+} } } }"""
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def graphql(base: str, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(f"{base}/graphql", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        payload = json.loads(response.read())
+    assert "errors" not in payload, payload
+    return payload["data"]
+
+
+def wait_for(condition, proc, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"dagster dev exited with {proc.returncode} while waiting for {what}"
+        try:
+            result = condition()
+            if result:
+                return result
+        except OSError:
+            pass  # not listening yet
+        time.sleep(1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop(proc: subprocess.Popen) -> int:
+    """SIGINT to the process group (dagster dev's own shutdown), SIGKILL if it does not end."""
+    pgid = os.getpgid(proc.pid)
+    os.killpg(pgid, signal.SIGINT)
+    try:
+        return proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(pgid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        raise
+
+
+@pytest.mark.slow
+def test_dagster_dev_serves_the_graph_schedule_and_sensors_and_stops(tmp_path):
+    home = make_dagster_home(tmp_path / "dagster_home")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "dagster_dev.log", "w")
+    proc = subprocess.Popen([str(DAGSTER), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                            cwd=REPO_ROOT, env=tiny_env(tmp_path, home), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        info = wait_for(lambda: get(f"{base}/server_info"), proc, 240, "/server_info")
+        assert "dagster_webserver_version" in info
+
+        def assets_listed():
+            nodes = graphql(base, "{ assetNodes { assetKey { path } } }")["assetNodes"]
+            return {"/".join(n["assetKey"]["path"]) for n in nodes}
+        assert wait_for(assets_listed, proc, 120, "the code location's assets") == ASSETS
+
+        (repo,) = graphql(base, REPOSITORY)["repositoriesOrError"]["nodes"]
+        (schedule,) = repo["schedules"]
+        assert schedule["name"] == "weekly_retrain" and schedule["scheduleState"]["status"] == "RUNNING"
+        sensors = {s["name"]: s["sensorState"] for s in repo["sensors"]}
+        assert set(sensors) == {"new_images_sensor", "run_failure_log"}
+        assert {s["status"] for s in sensors.values()} == {"RUNNING"}
+
+        # Toggle the sensor as the UI's switch does.
+        stopped = graphql(base, "mutation($id: String) { stopSensor(id: $id) { ... on StopSensorMutationResult "
+                                "{ instigationState { status } } } }", {"id": sensors["new_images_sensor"]["id"]})
+        assert stopped["stopSensor"]["instigationState"]["status"] == "STOPPED"
+        selector = {"repositoryLocationName": repo["location"]["name"], "repositoryName": repo["name"],
+                    "sensorName": "new_images_sensor"}
+        started = graphql(base, "mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) "
+                                "{ ... on Sensor { sensorState { status } } } }", {"s": selector})
+        assert started["startSensor"]["sensorState"]["status"] == "RUNNING"
+    finally:
+        code = stop(proc)
+        log.close()
+    assert proc.poll() is not None
+    output = (tmp_path / "dagster_dev.log").read_text()
+    assert code in (0, -signal.SIGINT, 130), output[-3000:]
+    # The toggle was stored in this DAGSTER_HOME's sqlite schedule storage, not in a throwaway instance.
+    assert (home / "schedules" / "schedules.db").exists()
