@@ -57,19 +57,35 @@ def _root_cause(error) -> str:
     return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
 
 
+def _failed_checks(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[str, str]]:
+    """Step key -> (asset, check) of the checks that failed in the run: a blocking check fails its step."""
+    failed = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if not evaluation.passed:
+            step = f"{evaluation.asset_key.to_python_identifier()}_{evaluation.check_name}"
+            failed[step] = (evaluation.asset_key.to_user_string(), evaluation.check_name)
+    return failed
+
+
 def failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun, step_failures: list[dg.DagsterEvent]) -> str:
-    """What failed, what was kept, and how to resume, in a few lines."""
-    failed = [event.step_key for event in step_failures]
-    causes = "; ".join(f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
-                       for event in step_failures if event.step_failure_data and event.step_failure_data.error)
+    """What failed and why, what was kept, and how to resume from the failed asset."""
+    checks = _failed_checks(instance, run.run_id)
+    where, resume_from, causes = [], [], []
+    for event in step_failures:
+        asset, check = checks.get(event.step_key, (event.step_key, None))
+        where.append(f"{asset} (check {check})" if check else asset)
+        resume_from.append(asset)
+        if event.step_failure_data and event.step_failure_data.error:
+            causes.append(f"{asset}: {_root_cause(event.step_failure_data.error)}")
     kept = sorted({entry.dagster_event.asset_key.to_user_string()
                    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)})
-    resume = " ".join(f"'{step}*'" for step in failed) or "'*'"
-    return (f"prodseg run {run.run_id} ({run.job_name}) failed at {', '.join(failed) or 'launch'}. "
-            f"Cause: {causes or 'see the run log'}. "
+    selection = " ".join(f"'{asset}*'" for asset in dict.fromkeys(resume_from)) or "'*'"
+    return (f"prodseg run {run.run_id} ({run.job_name}) failed at {', '.join(where) or 'launch'}. "
+            f"Cause: {'; '.join(causes) or 'see the run log'}. "
             f"Materialized before the failure and kept as they are: {', '.join(kept) or 'nothing'}. "
             f"Resume from the failed asset: in the UI open the run, Re-execute > From failure; or "
-            f"`dagster asset materialize -m pipelines --select {resume}`.")
+            f"`dagster asset materialize -m pipelines --select {selection}`.")
 
 
 def build_sensors(settings: Settings) -> list:

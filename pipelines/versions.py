@@ -24,6 +24,7 @@ import yaml
 from prodseg.settings import REPO_ROOT, Settings
 
 CHUNK = 1 << 20
+DATA_VERSION_TAG = "dagster/data_version"  # where Dagster stores a materialization's data version
 
 
 @lru_cache(maxsize=None)
@@ -162,7 +163,7 @@ def stage_metadata(settings: Settings, stage: str) -> dict:
 
 def _latest_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
     event = instance.get_latest_materialization_event(key)
-    return None if event is None else event.asset_materialization.tags.get("dagster/data_version")
+    return None if event is None else event.asset_materialization.tags.get(DATA_VERSION_TAG)
 
 
 def reuse_previous(context: dg.AssetExecutionContext, settings: Settings, stage: str,
@@ -188,13 +189,13 @@ def reuse_previous(context: dg.AssetExecutionContext, settings: Settings, stage:
         and set(provenance.input_data_versions) == upstream
         and all(_latest_data_version(context.instance, dep) == version.value
                 for dep, version in provenance.input_data_versions.items())
-        and materialization.tags.get("dagster/data_version") == current_data_version
+        and materialization.tags.get(DATA_VERSION_TAG) == current_data_version
     )
     if not unchanged:
         return None
     reason = (f"code {current_code}, params and inputs unchanged since run {previous.run_id[:8]}: "
               f"kept its result instead of recomputing (run config force=true recomputes)")
     context.log.info(reason)
-    kept = {k: v for k, v in metadata.items() if k != "reused"}
-    return dg.MaterializeResult(metadata={**kept, "reused": reason},
+    # The previous figures stay; the DVC status is today's (dvc.lock may have moved since).
+    return dg.MaterializeResult(metadata={**metadata, **stage_metadata(settings, stage), "reused": reason},
                                 data_version=dg.DataVersion(current_data_version))

@@ -3,6 +3,7 @@ testing contexts against a real (temporary) Dagster instance: no pipeline run ne
 
 import datetime
 import logging
+import shutil
 import uuid
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from assets.training import dataset_splits
 from pipelines import defs as build_defs
+from pipelines.checks import splits_filled_check
 from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
 from pipelines.schedules import retrain_schedule
 from pipelines.sensors import build_sensors
@@ -99,12 +101,12 @@ def test_the_sensor_waits_while_a_run_is_in_flight(instance):
     assert "in progress" in tick(new_images_sensor(threshold=1), instance).skip_message
 
 
-def test_a_failed_stage_is_reported_with_its_cause_and_how_to_resume(instance, tmp_path, caplog):
-    # A real failure of a real stage: splitting a data folder that holds no labels yet.
-    resources = {"settings": SettingsResource(labeller=LabellerResource(), mlflow=MlflowResource(),
-                                              overrides=[f"paths.data={tmp_path}/data", f"paths.var={tmp_path}/var"])}
-    result = dg.materialize([dataset_splits], instance=instance, resources=resources,
-                            raise_on_error=False)
+def settings_resource(*overrides: str) -> SettingsResource:
+    return SettingsResource(labeller=LabellerResource(), mlflow=MlflowResource(), overrides=list(overrides))
+
+
+def failure_logged(instance, result: dg.ExecuteInProcessResult, caplog) -> str:
+    """Evaluate the run-failure sensor on a failed run as the daemon would; return what it logged."""
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
     failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[-1].dagster_event
@@ -114,7 +116,31 @@ def test_a_failed_stage_is_reported_with_its_cause_and_how_to_resume(instance, t
     with caplog.at_level(logging.ERROR, logger="prodseg.pipelines"):
         sensor(context)
     (message,) = [r.getMessage() for r in caplog.records if r.name == "prodseg.pipelines"]
-    assert f"prodseg run {run.run_id}" in message and "failed at dataset_splits" in message
+    assert f"prodseg run {run.run_id}" in message
+    return message
+
+
+def test_a_failed_stage_is_reported_with_its_cause_and_how_to_resume(instance, tmp_path, caplog):
+    # A real failure of a real stage: splitting a data folder that holds no labels yet.
+    resource = settings_resource(f"paths.data={tmp_path}/data", f"paths.var={tmp_path}/var")
+    result = dg.materialize([dataset_splits], instance=instance, resources={"settings": resource},
+                            raise_on_error=False)
+    message = failure_logged(instance, result, caplog)
+    assert "failed at dataset_splits." in message
     assert "labels.parquet" in message                       # the root cause, not Dagster's wrapper
     assert "kept as they are: nothing" in message
+    assert "--select 'dataset_splits*'" in message
+
+
+def test_a_failed_blocking_check_is_reported_on_its_asset(instance, split_settings, caplog):
+    # Labels of the tiny shop split with no share for test: the blocking check stops the run.
+    shutil.rmtree(split_settings.splits_dir)
+    paths = split_settings.config.paths
+    resource = settings_resource(f"paths.data={paths.data}", f"paths.var={paths.var}",
+                                 "split.train=0.5", "split.val=0.5", "split.test=0")
+    result = dg.materialize([dataset_splits, splits_filled_check], instance=instance,
+                            resources={"settings": resource}, raise_on_error=False)
+    message = failure_logged(instance, result, caplog)
+    assert "failed at dataset_splits (check splits_filled_check)" in message
+    assert "kept as they are: dataset_splits" in message      # the manifest was written; the check stopped the rest
     assert "--select 'dataset_splits*'" in message
