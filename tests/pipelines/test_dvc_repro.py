@@ -1,6 +1,7 @@
 """`dvc repro` of dvc.yaml, for real, on a copy of the repository with a tiny params.yaml: every stage
-runs, a second repro runs none, metrics and plots show the evaluation, and the output hashes the
-Dagster assets record (pipelines/versions.py) are the ones DVC wrote to dvc.lock.
+runs, a second repro runs none, metrics and plots show the evaluation, the output hashes the
+Dagster assets record (pipelines/versions.py) are the ones DVC wrote to dvc.lock, and the outputs
+push to the default remote (a folder under var/).
 
 The copy keeps the repository's own data/ and var/ out of it: `prodseg` there imports the copy's
 code (PYTHONPATH), so its settings resolve every path inside the copy.
@@ -82,3 +83,7 @@ def test_dvc_repro_runs_every_stage_once_and_shows_the_evaluation(tmp_path):
     for stage in STAGES:
         status = versions.dvc_outs_status(settings, stage)
         assert {out: s["status"] for out, s in status.items()} == dict.fromkeys(status, "matches dvc.lock"), stage
+
+    # The default remote is a folder under the runtime folder.
+    assert "pushed" in dvc(workspace, "push")
+    assert any((workspace / "var" / "dvc-remote").rglob("*")), "nothing in the local remote"
