@@ -1,29 +1,40 @@
 """``evaluation``, ``tflite_models`` and ``champion``: score, export and promote the trained student.
 
-(No ``from __future__ import annotations``: Dagster reads resource types from the signature.)
+(No ``from __future__ import annotations``: Dagster reads config and resource types from the signature.
+The stage functions are imported inside the assets: they load TensorFlow, which takes seconds, and
+every step process of a run imports this module.)
 """
 
 import dagster as dg
 
-from evaluation.evaluate import run_evaluate
-from evaluation.report import table
+from pipelines import versions
 from pipelines.resources import SettingsResource
-from training.export_stage import run_export
-from training.promote import run_promote
+
+
+class RecomputeConfig(dg.Config):
+    force: bool = False     # recompute even when code, params and the student are unchanged
 
 
 @dg.asset(
     deps=["student_model"],
     group_name="evaluate",
     kinds={"tensorflow", "mlflow"},
-    code_version="1",
+    code_version=versions.code_version("evaluate"),
     description="Student vs teacher vs baselines on the test split: IoU, Dice, box mAP@0.5, size, latency.",
 )
-def evaluation(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
+               settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load()
+    out = resolved.evaluation_dir
+    if not config.force:
+        reused = versions.reuse_previous(context, resolved, "evaluate", versions.data_version(out / "report.json"))
+        if reused is not None:
+            return reused
+    from evaluation.evaluate import run_evaluate
+    from evaluation.report import table
+
     report = run_evaluate(resolved)
     context.log.info(report.summary())
-    out = resolved.evaluation_dir
     return dg.MaterializeResult(metadata={
         **{k: v for k, v in report.student.items() if v is not None},
         "model_version": report.model_version,
@@ -33,35 +44,48 @@ def evaluation(context: dg.AssetExecutionContext, settings: SettingsResource) ->
         "per_class_iou": dg.MetadataValue.path(str(out / "per_class.png")),
         "iou_histogram": dg.MetadataValue.path(str(out / "iou_histogram.png")),
         "gallery": dg.MetadataValue.path(str(out / "gallery.png")),
-    })
+        **versions.stage_metadata(resolved, "evaluate"),
+    }, data_version=dg.DataVersion(versions.data_version(out / "report.json")))
 
 
 @dg.asset(
     deps=["evaluation"],
     group_name="evaluate",
     kinds={"tflite", "mlflow"},
-    code_version="1",
+    code_version=versions.code_version("export"),
     description="TFLite fp32 / fp16 / int8 of the student, each sized, timed and scored; unfit ones marked.",
 )
-def tflite_models(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
-    report = run_export(settings.load())
+def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
+                  settings: SettingsResource) -> dg.MaterializeResult:
+    resolved = settings.load()
+    report_path = resolved.tflite_dir / "export_report.json"
+    if not config.force:
+        reused = versions.reuse_previous(context, resolved, "export", versions.data_version(report_path))
+        if reused is not None:
+            return reused
+    from training.export_stage import run_export
+
+    report = run_export(resolved)
     context.log.info(report.summary())
     metadata = {}
     for variant, d in report.variants.items():
         metadata.update({f"{variant}_size_mb": d["size_mb"], f"{variant}_latency_ms": d["latency_ms"]["median"],
                          f"{variant}_mean_iou": d["mean_iou"], f"{variant}_fit": d["fit"]})
-    return dg.MaterializeResult(metadata={**metadata, "keras_mean_iou": report.keras_mean_iou,
-                                          "fit_variants": ", ".join(report.fit_variants) or "none"})
+    return dg.MaterializeResult(metadata={
+        **metadata, "keras_mean_iou": report.keras_mean_iou, "fit_variants": ", ".join(report.fit_variants) or "none",
+        **versions.stage_metadata(resolved, "export"),
+    }, data_version=dg.DataVersion(versions.data_version(report_path)))
 
 
 @dg.asset(
     deps=["tflite_models"],
     group_name="evaluate",
     kinds={"mlflow"},
-    code_version="1",
     description="The registry's `champion` alias: the new version takes it only when it beats the current one.",
 )
 def champion(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    from training.promote import run_promote
+
     result = run_promote(settings.load())
     context.log.info(f"v{result.version}: {result.reason}")
     return dg.MaterializeResult(metadata={
