@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from prodseg.settings import REPO_ROOT
+from tests.conftest import TINY_TRAIN
 
 DAGSTER = Path(sys.executable).with_name("dagster")
 
@@ -18,8 +19,7 @@ TINY = {
     "shop": {"products": 24},
     "label": {"labeller": "grabcut"},
     "split": {"train": 0.4, "val": 0.3, "test": 0.3},
-    "train": {"image_size": 64, "width": 0.35, "decoder_filters": [32, 24, 16, 16], "encoder_weights": "none",
-              "batch_size": 8, "epochs_frozen": 1, "epochs_finetune": 1},
+    "train": TINY_TRAIN,
     "evaluate": {"baseline_epochs": 1, "latency_runs": 3, "gallery_size": 2},
     "export": {"representative_images": 8, "variants": ["fp32"]},
     "promote": {"min_test_iou": 0.0},   # one epoch on a dozen images: the floor is not what is tested
