@@ -76,6 +76,7 @@ bench: install
 	$(BIN)/python benchmarks/crawl_bench.py
 	$(BIN)/python benchmarks/label_bench.py
 	$(BIN)/python benchmarks/train_bench.py
+	$(BIN)/python benchmarks/serve_bench.py
 
 # Re-pin the transitive dependencies after changing pyproject.toml.
 lock:
