@@ -14,7 +14,6 @@ from pathlib import Path
 
 import keras
 import mlflow
-import numpy as np
 import tensorflow as tf
 
 from evaluation import report as report_files
@@ -166,7 +165,3 @@ def _log_to_mlflow(settings: Settings, report: EvalReport, files: list[Path]) ->
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), "evaluation")
-
-
-def load_report(settings: Settings) -> dict:
-    return json.loads((settings.evaluation_dir / "report.json").read_text())
