@@ -160,7 +160,7 @@ def run_evaluate(settings: Settings) -> EvalReport:
 def _log_to_mlflow(settings: Settings, report: EvalReport, files: list[Path]) -> None:
     """Test metrics and report files go to the student's own training run."""
     init_mlflow(settings)
-    metrics = {f"test_{k}": v for k, v in report.student.items() if isinstance(v, (int, float))}
+    metrics = {f"eval.{k}": v for k, v in report.student.items() if isinstance(v, (int, float))}
     with mlflow.start_run(run_id=report.run_id):
         mlflow.log_metrics(metrics)
         for path in files:

@@ -52,7 +52,7 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     assert "tiny 3-layer CNN" in (s.evaluation_dir / "report.html").read_text()
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     run = client.get_run(report.run_id)
-    assert run.data.metrics["test_test_mean_iou"] == report.student["test_mean_iou"]
+    assert run.data.metrics["eval.test_mean_iou"] == report.student["test_mean_iou"]
     assert {a.path for a in client.list_artifacts(report.run_id, "evaluation")} >= {"evaluation/report.html"}
 
     export = run_export(s)
