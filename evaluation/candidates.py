@@ -14,7 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from evaluation.instances import Detection, class_map, detect, softmax
-from evaluation.scores import Predictions
+from evaluation.scores import Predictions, score
 from labelling.instances import box_from_mask
 from labelling.load import load_rgb
 from prodseg.settings import EvaluateConfig
@@ -53,6 +53,15 @@ def from_probs(probs: np.ndarray, cfg: EvaluateConfig) -> Predictions:
     return Predictions(np.stack([class_map(d, p.shape[:2]) for d, p in zip(detections, probs)]), detections)
 
 
+def keras_probs(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    return softmax(model.predict(images, batch_size=16, verbose=0))
+
+
+def served_mean_iou(probs: np.ndarray, refs: np.ndarray, cfg: EvaluateConfig) -> float:
+    """Test mean IoU of probabilities post-processed as the server does."""
+    return score(from_probs(probs, cfg), refs)["mean_iou"]
+
+
 def raw_argmax(probs: np.ndarray) -> Predictions:
     """The network's bare per-pixel answer, no post-processing."""
     return Predictions(probs.argmax(-1).astype(np.uint8), [detect(p, 0.0, class_vote=False) for p in probs])
@@ -64,7 +73,7 @@ def keras_candidate(name: str, kind: str, model: keras.Model, size_bytes: int, c
     one = tf.constant(sample[None])
 
     def predict(images: np.ndarray) -> Predictions:
-        probs = softmax(model.predict(images, batch_size=16, verbose=0))
+        probs = keras_probs(model, images)
         return raw_argmax(probs) if raw else from_probs(probs, cfg)
 
     return Candidate(name, kind, size_bytes, predict, lambda: infer(one).numpy(), note)

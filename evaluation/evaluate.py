@@ -7,7 +7,6 @@ latencies (batch 1, after warm-up, one thread) are measured in the same run.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from labelling.choose import make_labeller
 from prodseg.classes import CLASS_NAMES
 from prodseg.settings import Settings
 from training.tracking import init_mlflow
+from training.train import load_trained
 
 log = logging.getLogger(__name__)
 SHOTS = ("studio", "lifestyle")
@@ -107,8 +107,7 @@ def _subset(row: dict, name: str) -> float | None:
 def run_evaluate(settings: Settings) -> EvalReport:
     """Score the trained student and its baselines on the test split; write and log the report."""
     limited = limit_threads(1)
-    train_report = json.loads((settings.models_dir / "train_report.json").read_text())
-    student = keras.models.load_model(settings.models_dir / "student.keras")
+    train_report, student = load_trained(settings)
     size = int(student.input_shape[1])
     labels = label_set(settings, "test", size)
     if len(labels) == 0:

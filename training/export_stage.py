@@ -7,23 +7,21 @@ MLflow run, under ``tflite/``, with the figures as version tags.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
 
-import keras
 import mlflow
 import numpy as np
 from mlflow import MlflowClient
 
-from evaluation.candidates import from_probs, limit_threads
+from evaluation.candidates import keras_probs, limit_threads, served_mean_iou
 from evaluation.data import label_set
 from evaluation.instances import softmax
-from evaluation.scores import score
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
 from prodseg.settings import Settings
 from training.export import ARTIFACT_DIR, TfliteSegmenter, convert, latency_ms, tflite_name
 from training.tracking import init_mlflow
+from training.train import load_trained
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +48,15 @@ class ExportReport:
 def run_export(settings: Settings) -> ExportReport:
     limit_threads(1)
     cfg, eval_cfg = settings.config.export, settings.config.evaluate
-    train_report = json.loads((settings.models_dir / "train_report.json").read_text())
-    model = keras.models.load_model(settings.models_dir / "student.keras")
+    train_report, model = load_trained(settings)
     size = int(model.input_shape[1])
     test = label_set(settings, "test", size)
     calibration = label_set(settings, "train", size).images[: cfg.representative_images]
     if len(test) == 0 or len(calibration) == 0:
         raise ValueError("export needs train images (int8 calibration) and test images (scoring)")
 
-    keras_probs = softmax(model.predict(test.images, batch_size=16, verbose=0))
-    keras_iou = score(from_probs(keras_probs, eval_cfg), test.refs)["mean_iou"]
+    reference = keras_probs(model, test.images)
+    keras_iou = served_mean_iou(reference, test.refs, eval_cfg)
 
     def representative():
         for image in calibration:
@@ -71,13 +68,13 @@ def run_export(settings: Settings) -> ExportReport:
         path = atomic_write_bytes(settings.tflite_dir / tflite_name(variant), convert(model, variant, representative))
         segmenter = TfliteSegmenter(path, threads=1)
         probs = softmax(np.stack([segmenter.logits(image) for image in test.images]))
-        iou = score(from_probs(probs, eval_cfg), test.refs)["mean_iou"]
+        iou = served_mean_iou(probs, test.refs, eval_cfg)
         one = test.images[0]
         variants[variant] = {
             "file": str(path), "size_mb": round(path.stat().st_size / 1e6, 3),
             "latency_ms": latency_ms(lambda: segmenter.logits(one), runs=eval_cfg.latency_runs),
             "mean_iou": iou, "iou_drop": round(keras_iou - iou, 4),
-            "agreement": round(float((probs.argmax(-1) == keras_probs.argmax(-1)).mean()), 4),
+            "agreement": round(float((probs.argmax(-1) == reference.argmax(-1)).mean()), 4),
             "fit": keras_iou - iou <= cfg.iou_tolerance,
         }
     report = ExportReport(train_report["model_name"], train_report["model_version"], train_report["run_id"],

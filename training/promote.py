@@ -13,10 +13,8 @@ import logging
 import mlflow
 from mlflow import MlflowClient
 
-from evaluation.candidates import from_probs
+from evaluation.candidates import keras_probs, served_mean_iou
 from evaluation.data import label_set
-from evaluation.instances import softmax
-from evaluation.scores import score
 from prodseg.settings import Settings
 from training.registry import Promotion, promote
 from training.tracking import data_revision, init_mlflow
@@ -27,8 +25,7 @@ log = logging.getLogger(__name__)
 def test_mean_iou(settings: Settings, model) -> float:
     """A Keras student's test mean IoU against the pseudo-labels, post-processed as the server does."""
     test = label_set(settings, "test", int(model.input_shape[1]))
-    probs = softmax(model.predict(test.images, batch_size=16, verbose=0))
-    return score(from_probs(probs, settings.config.evaluate), test.refs)["mean_iou"]
+    return served_mean_iou(keras_probs(model, test.images), test.refs, settings.config.evaluate)
 
 
 def version_tags(evaluation: dict, export: dict | None, revision: str | None) -> dict[str, object]:

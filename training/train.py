@@ -139,6 +139,12 @@ def _sample_predictions(model: keras.Model, rows: pd.DataFrame, settings: Settin
     return prediction_grid(images.numpy(), masks.numpy(), predictions)
 
 
+def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
+    """The last ``run_train``'s report (model name, version, run id) and its saved model."""
+    report = json.loads((settings.models_dir / "train_report.json").read_text())
+    return report, keras.models.load_model(settings.models_dir / "student.keras")
+
+
 def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
     """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``."""
     cfg = settings.config.train
