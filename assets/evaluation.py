@@ -26,10 +26,10 @@ def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
                settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load()
     out = resolved.evaluation_dir
-    if not config.force:
-        reused = versions.reuse_previous(context, resolved, "evaluate", versions.data_version(out / "report.json"))
-        if reused is not None:
-            return reused
+    reused = versions.reuse_previous(context, resolved, "evaluate", versions.data_version(out / "report.json"),
+                                     force=config.force)
+    if reused is not None:
+        return reused
     from evaluation.evaluate import run_evaluate
     from evaluation.report import table
 
@@ -59,10 +59,10 @@ def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
                   settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load()
     report_path = resolved.tflite_dir / "export_report.json"
-    if not config.force:
-        reused = versions.reuse_previous(context, resolved, "export", versions.data_version(report_path))
-        if reused is not None:
-            return reused
+    reused = versions.reuse_previous(context, resolved, "export", versions.data_version(report_path),
+                                     force=config.force)
+    if reused is not None:
+        return reused
     from training.export_stage import run_export
 
     report = run_export(resolved)

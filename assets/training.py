@@ -54,10 +54,10 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
                                      epochs_finetune=config.epochs_finetune))
     model_path = resolved.models_dir / "student.keras"
     # Training is the expensive step: with the same code, params and splits, keep the model we have.
-    if not (config.force or config.sweep):
-        reused = versions.reuse_previous(context, resolved, "train", versions.data_version(model_path))
-        if reused is not None:
-            return reused
+    reused = versions.reuse_previous(context, resolved, "train", versions.data_version(model_path),
+                                     force=config.force or config.sweep)
+    if reused is not None:
+        return reused
     # Imported here: TensorFlow takes seconds to import, and every step process of a run (the crawl's,
     # each check's) and the code server load this module.
     from training.train import run_train

@@ -167,13 +167,15 @@ def _latest_data_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> str 
 
 
 def reuse_previous(context: dg.AssetExecutionContext, settings: Settings, stage: str,
-                   current_data_version: str) -> dg.MaterializeResult | None:
+                   current_data_version: str, force: bool = False) -> dg.MaterializeResult | None:
     """The previous materialization again, when nothing it was computed from has changed since.
 
     Unchanged means: same code version, same params version, every upstream asset still at the data
     version this asset last read, and its own outputs still what it wrote (``current_data_version``,
-    hashed from the files on disk now). Returns None when any of that differs or is unknown.
+    hashed from the files on disk now). Returns None when any of that differs or is unknown, or ``force``.
     """
+    if force:
+        return None
     key = context.asset_key
     previous = context.instance.get_latest_materialization_event(key)
     provenance = context.get_asset_provenance(key)
