@@ -105,8 +105,8 @@ def teacher_candidate(labeller, rows: pd.DataFrame, raw_dir: Path, labels_dir: P
     """The labeller that made the pseudo-labels; its latency is on full-size photos, as it labels them."""
     first = rows.iloc[0]
     image = load_rgb(raw_dir / first.image_path, min_side=1, max_pixels=200_000_000)
-    weights = getattr(getattr(labeller, "cfg", None), "MODEL", None)
-    size_bytes = Path(weights.WEIGHTS).stat().st_size if weights is not None and Path(weights.WEIGHTS).is_file() else None
+    weights = labeller.weights_path
+    size_bytes = Path(weights).stat().st_size if weights and Path(weights).is_file() else None
     return Candidate(f"teacher ({labeller.name})", "teacher", size_bytes,
                      lambda images: teacher_predictions(rows, labels_dir, size),
                      lambda: labeller.label(image, first.class_name),

@@ -86,7 +86,7 @@ def build_candidates(settings: Settings, student: keras.Model, labels: EvalSet, 
                         note=f"trained {cfg.baseline_epochs} epochs"),
     ]
     if truth is not None and len(truth):
-        labeller = make_labeller(settings.config.label)
+        labeller = make_labeller(settings.config.label, settings.teachers_dir)
         candidates.append(teacher_candidate(labeller, truth.rows, settings.raw_dir, settings.labels_dir, size))
     return candidates
 

@@ -30,15 +30,30 @@ def per_image_iou(labels: pd.DataFrame, labels_dir: Path, truth: pd.DataFrame, t
         ious.append(mask_iou(predicted, true) if predicted.shape == true.shape else 0.0)
     rows["iou"] = ious
     rows["class_correct"] = rows["class_name"] == rows["true_class"]
-    return rows[["image_sha256", "class_name", "shot", "score", "accepted", "iou", "class_correct"]]
+    return rows[["image_sha256", "class_name", "shot", "teacher", "agreement", "score", "accepted", "iou",
+                 "class_correct"]]
+
+
+GOOD_IOU = 0.9  # a label this close to the truth is good enough to train on
 
 
 def _mean(frame: pd.DataFrame) -> float | None:
     return round(float(frame["iou"].mean()), 4) if len(frame) else None
 
 
+def _good_share(frame: pd.DataFrame) -> float | None:
+    return round(float((frame["iou"] >= GOOD_IOU).mean()), 4) if len(frame) else None
+
+
+def _group(frame: pd.DataFrame) -> dict:
+    accepted = frame[frame["accepted"]]
+    return {"images": len(frame), "accepted": len(accepted), "mean_iou_accepted": _mean(accepted),
+            "accepted_good_share": _good_share(accepted)}
+
+
 def summarize(audit: pd.DataFrame) -> dict:
-    """Mean IoUs overall, of accepted labels, per class and per shot type; how lifestyle shots were flagged."""
+    """Mean IoUs overall, of accepted labels, per class, per shot type and per teacher; how well acceptance
+    separates good labels from bad ones."""
     accepted = audit[audit["accepted"]]
     studio, lifestyle = audit[audit["shot"] == "studio"], audit[audit["shot"] == "lifestyle"]
     return {
@@ -52,4 +67,10 @@ def summarize(audit: pd.DataFrame) -> dict:
         "studio_mean_iou": _mean(studio),
         "studio_accepted_share": round(float(studio["accepted"].mean()), 4) if len(studio) else None,
         "lifestyle_flagged_share": round(float((~lifestyle["accepted"]).mean()), 4) if len(lifestyle) else None,
+        # How well acceptance works: accepted labels that are good, and rejected labels that were good after all.
+        "good_iou": GOOD_IOU,
+        "accepted_good_share": _good_share(accepted),
+        "rejected_good_share": _good_share(audit[~audit["accepted"]]),
+        "per_teacher": {t: _group(g) for t, g in audit.groupby(audit["teacher"].fillna("none"))},
+        "per_shot_accepted": {s: _group(g) for s, g in audit.groupby("shot")},
     }

@@ -1,4 +1,10 @@
-"""Which labeller runs: ``label.labeller`` is auto, grabcut or detectron2."""
+"""Which labeller runs: ``label.labeller`` is cascade, auto, isnet, grabcut or detectron2.
+
+``cascade`` (the demo's) is GrabCut, then IS-Net where GrabCut is not confident; without IS-Net it
+is GrabCut alone, with one warning saying why. ``auto`` takes the best teacher that is there:
+detectron2, then IS-Net (weights already on disk), then GrabCut. A teacher asked for by name fails
+loudly instead.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +12,87 @@ import hashlib
 import inspect
 import logging
 import sys
+from pathlib import Path
 
-from labelling.detectron2_teacher import Detectron2Labeller, TeacherUnavailable
+from labelling.cascade import CascadeLabeller
+from labelling.detectron2_teacher import Detectron2Labeller
+from labelling.detectron2_teacher import resolve_weights as resolve_detectron2_weights
 from labelling.grabcut import GrabCutLabeller
+from labelling.isnet import IsNetLabeller
+from labelling.isnet import resolve_weights as resolve_isnet_weights
+from labelling.teacher import TeacherUnavailable
 from prodseg.settings import LabelConfig
 
 log = logging.getLogger(__name__)
 
 
-def make_labeller(config: LabelConfig):
-    """The configured labeller. ``auto`` prefers the Detectron2 teacher and falls back
-    to GrabCut with one warning saying why; ``detectron2`` fails loudly instead."""
+def resolve_labeller(config: LabelConfig, teachers_dir: Path) -> LabelConfig:
+    """``config`` made concrete: the labeller that will run (after any fallback) with its weights'
+    paths filled in, fetched first where allowed. Workers build from it without deciding again."""
+    kind = config.labeller
+    if kind == "grabcut":
+        return config
+    if kind == "detectron2":
+        return _with_detectron2(config)
+    if kind == "isnet":
+        return _with_isnet(config, teachers_dir)
+    if kind == "cascade":
+        try:
+            return _with_isnet(config, teachers_dir).model_copy(update={"labeller": "cascade"})
+        except TeacherUnavailable as exc:
+            log.warning("labeller cascade: GrabCut alone (room shots will be rejected), because %s", exc)
+            return config.model_copy(update={"labeller": "grabcut"})
+    reasons = []
+    try:
+        return _with_detectron2(config)
+    except TeacherUnavailable as exc:
+        reasons.append(str(exc))
+    try:  # auto never downloads: IS-Net only when its weights are already there
+        return _with_isnet(config.model_copy(update={"isnet": config.isnet.model_copy(update={"fetch": False})}),
+                           teachers_dir)
+    except TeacherUnavailable as exc:
+        reasons.append(str(exc))
+    log.warning("labeller auto: using grabcut, because %s", "; and ".join(reasons))
+    return config.model_copy(update={"labeller": "grabcut"})
+
+
+def _with_detectron2(config: LabelConfig) -> LabelConfig:
+    weights = resolve_detectron2_weights(config.detectron2)
+    return config.model_copy(update={"labeller": "detectron2",
+                                     "detectron2": config.detectron2.model_copy(update={"weights": weights})})
+
+
+def _with_isnet(config: LabelConfig, teachers_dir: Path) -> LabelConfig:
+    weights = str(resolve_isnet_weights(config.isnet, teachers_dir))
+    return config.model_copy(update={"labeller": "isnet",
+                                     "isnet": config.isnet.model_copy(update={"weights": weights, "fetch": False})})
+
+
+def build_labeller(config: LabelConfig):
+    """The labeller of a config that ``resolve_labeller`` made concrete."""
     if config.labeller == "grabcut":
         return GrabCutLabeller(config.grabcut)
-    try:
-        return Detectron2Labeller(config.detectron2)
-    except TeacherUnavailable as exc:
-        if config.labeller == "detectron2":
-            raise
-        log.warning("labeller auto: using grabcut, because %s", exc)
-        return GrabCutLabeller(config.grabcut)
+    if config.labeller == "detectron2":
+        return Detectron2Labeller(config.detectron2, config.detectron2.weights)
+    deep = IsNetLabeller(config.isnet, Path(config.isnet.weights))
+    if config.labeller == "isnet":
+        return deep
+    return CascadeLabeller(GrabCutLabeller(config.grabcut), deep, config.cascade.grabcut_confident)
+
+
+def make_labeller(config: LabelConfig, teachers_dir: Path):
+    """The configured labeller; ``teachers_dir`` holds fetched teacher weights."""
+    return build_labeller(resolve_labeller(config, teachers_dir))
+
+
+def _modules(labeller) -> list[str]:
+    names = [type(labeller).__module__]
+    for teacher in getattr(labeller, "teachers", ()):
+        names += _modules(teacher)
+    return names
 
 
 def labeller_key(labeller) -> str:
-    """The labeller's own key plus a hash of its module's code: labels made by other code are redone."""
-    source = inspect.getsource(sys.modules[type(labeller).__module__])
+    """The labeller's own key plus a hash of its modules' code: labels made by other code are redone."""
+    source = "".join(inspect.getsource(sys.modules[name]) for name in _modules(labeller))
     return f"{labeller.key()}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"

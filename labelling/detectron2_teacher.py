@@ -11,13 +11,10 @@ import logging
 import numpy as np
 
 from labelling.instances import Instance
+from labelling.teacher import TeacherUnavailable
 from prodseg.settings import Detectron2Config
 
 log = logging.getLogger(__name__)
-
-
-class TeacherUnavailable(RuntimeError):
-    """Detectron2 or its weights cannot be had here; the message says which and why."""
 
 
 def _import_detectron2():
@@ -33,14 +30,15 @@ def _import_detectron2():
     return model_zoo, get_cfg, MetadataCatalog, DefaultPredictor
 
 
-def build_cfg(config: Detectron2Config, weights: str | None):
-    """The Detectron2 config for ``config.model``; ``weights`` None leaves the model randomly initialised."""
+def build_cfg(config: Detectron2Config, weights: str):
+    """The Detectron2 config for ``config.model`` loading ``weights`` (a checkpoint path or URL);
+    ``""`` leaves the model randomly initialised (tests)."""
     import torch  # noqa: PLC0415  (detectron2 depends on it)
 
     model_zoo, get_cfg, _, _ = _import_detectron2()
     cfg = get_cfg()
     cfg.merge_from_file(model_zoo.get_config_file(config.model))
-    cfg.MODEL.WEIGHTS = weights or ""
+    cfg.MODEL.WEIGHTS = weights
     cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
     cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = config.score_threshold
     return cfg
@@ -74,11 +72,17 @@ class Detectron2Labeller:
     name = "detectron2"
 
     def __init__(self, config: Detectron2Config, weights: str | None = None):
+        """``weights`` None: the configured checkpoint, else the model zoo's (downloaded once);
+        a path or URL: that checkpoint; ``""``: random initialisation."""
         _, _, metadata, predictor = _import_detectron2()
         self.config = config
         self.cfg = build_cfg(config, weights if weights is not None else resolve_weights(config))
         self.predictor = predictor(self.cfg)
         self.thing_classes = metadata.get(self.cfg.DATASETS.TEST[0]).thing_classes
+
+    @property
+    def weights_path(self) -> str:
+        return self.cfg.MODEL.WEIGHTS
 
     def key(self) -> str:
         return f"detectron2-{self.config.model}-{self.cfg.MODEL.WEIGHTS.rsplit('/', 1)[-1]}-{self.config.score_threshold}"

@@ -238,6 +238,7 @@ def _seeds(ev: _Evidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 class GrabCutLabeller:
     name = "grabcut"
+    weights_path = None  # no learned weights
 
     def __init__(self, config: GrabCutConfig):
         self.config = config

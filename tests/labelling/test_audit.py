@@ -21,16 +21,26 @@ def test_iou_per_image_and_summary_by_class_and_shot(tmp_path):
     write_mask(labels_dir / "masks/b.png", (0, 10, 0, 5), 1)
     write_mask(truth_dir / "masks/b.png", (0, 10, 0, 10), 1)
     write_mask(truth_dir / "masks/c.png", (0, 10, 0, 10), 1)
-    labels = pd.DataFrame({"image_sha256": ["a", "b", "c"], "class_name": ["cup", "couch", "couch"],
-                           "mask_path": ["masks/a.png", "masks/b.png", None], "score": [0.9, 0.3, 0.0],
-                           "accepted": [True, False, False]})
-    truth = pd.DataFrame({"image_sha256": ["a", "b", "c"], "true_mask": ["masks/a.png", "masks/b.png", "masks/c.png"],
-                          "shot": ["studio", "lifestyle", "studio"], "true_class": ["cup", "couch", "couch"]})
+    # d: exact, but rejected (a good label acceptance missed)
+    write_mask(labels_dir / "masks/d.png", (0, 10, 0, 10), 1)
+    write_mask(truth_dir / "masks/d.png", (0, 10, 0, 10), 1)
+    labels = pd.DataFrame({"image_sha256": ["a", "b", "c", "d"], "class_name": ["cup", "couch", "couch", "couch"],
+                           "mask_path": ["masks/a.png", "masks/b.png", None, "masks/d.png"],
+                           "score": [0.9, 0.3, 0.0, 0.4], "accepted": [True, False, False, False],
+                           "teacher": ["grabcut", "isnet", None, "isnet"], "agreement": [None, 0.4, None, 0.9]})
+    truth = pd.DataFrame({"image_sha256": ["a", "b", "c", "d"],
+                          "true_mask": ["masks/a.png", "masks/b.png", "masks/c.png", "masks/d.png"],
+                          "shot": ["studio", "lifestyle", "studio", "lifestyle"],
+                          "true_class": ["cup", "couch", "couch", "couch"]})
     audit = per_image_iou(labels, labels_dir, truth, truth_dir)
-    assert audit.set_index("image_sha256")["iou"].to_dict() == {"a": 1.0, "b": 0.5}
+    assert audit.set_index("image_sha256")["iou"].to_dict() == {"a": 1.0, "b": 0.5, "d": 1.0}
     summary = summarize(audit)
-    assert summary["mean_iou"] == 0.75 and summary["mean_iou_accepted"] == 1.0
-    assert summary["per_class"] == {"couch": 0.5, "cup": 1.0}
-    assert summary["per_shot"] == {"lifestyle": 0.5, "studio": 1.0}
+    assert summary["mean_iou"] == round(2.5 / 3, 4) and summary["mean_iou_accepted"] == 1.0
+    assert summary["per_class"] == {"couch": 0.75, "cup": 1.0}
+    assert summary["per_shot"] == {"lifestyle": 0.75, "studio": 1.0}
     assert summary["lifestyle_flagged_share"] == 1.0 and summary["studio_accepted_share"] == 1.0
     assert summary["class_accuracy"] == 1.0
+    assert summary["accepted_good_share"] == 1.0 and summary["rejected_good_share"] == 0.5
+    assert summary["per_teacher"]["isnet"] == {"images": 2, "accepted": 0, "mean_iou_accepted": None,
+                                               "accepted_good_share": None}
+    assert summary["per_teacher"]["grabcut"]["accepted_good_share"] == 1.0

@@ -56,7 +56,8 @@ def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_
 
 
 def test_labelling_resumes_after_an_interruption_and_redoes_nothing(label_settings, monkeypatch):
-    s = label_settings
+    s = make_settings(label_settings.var_dir.parent, label_settings.shop_dir,
+                      label={"labeller": "grabcut", "workers": 1})  # the patched labeller runs in this process
     real, calls = GrabCutLabeller.label, []
 
     def interrupted(self, image, category):
@@ -79,7 +80,8 @@ def test_labelling_resumes_after_an_interruption_and_redoes_nothing(label_settin
     pd.testing.assert_frame_equal(pd.read_parquet(s.labels_dir / "labels.parquet"), first)
 
     # A stricter threshold re-decides acceptance without relabelling.
-    strict = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut", "min_score": 0.999})
+    strict = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut", "min_score": 0.999,
+                                                                "workers": 1})
     stricter = run_labelling(strict, progress=False)
     assert stricter.labelled_now == 0 and stricter.accepted < again.accepted
 
