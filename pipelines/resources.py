@@ -31,7 +31,7 @@ def section(name: str, **values) -> dict:
 class LabellerResource(dg.ConfigurableResource):
     """The teacher that pseudo-labels the crawl, and how confident a label must be to be used."""
 
-    labeller: Optional[str] = None      # auto | grabcut | detectron2; unset: label.labeller
+    labeller: Optional[str] = None      # cascade | auto | isnet | grabcut | detectron2; unset: label.labeller
     min_score: Optional[float] = None   # weaker labels are rejected; unset: label.min_score
 
     def overrides(self) -> dict:

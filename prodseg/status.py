@@ -47,6 +47,11 @@ def _stage_lines(settings: Settings) -> list[str]:
         iou = f", label IoU vs truth {audit['mean_iou_accepted']} (accepted)" if audit.get("mean_iou_accepted") else ""
         lines.append(f"labels:  {labels['accepted']}/{labels['images']} accepted by {labels['labeller']}{iou}; "
                      f"review {labels['review_path']}")
+        teachers = labels.get("teachers") or {}
+        if teachers:
+            lines.append("teachers: " + ", ".join(f"{name} drew {t['labels']} ({t['accepted']} accepted"
+                                                  + (f", IoU vs truth {t['mean_iou_accepted']}" if t.get("mean_iou_accepted") else "")
+                                                  + ")" for name, t in teachers.items()))
     splits = _read(settings.splits_dir / "split_report.json")
     if splits:
         lines.append(f"splits:  images {({k: sum(v.values()) for k, v in splits['counts'].items()})}, "

@@ -122,8 +122,9 @@ def test_auto_takes_isnet_when_its_weights_are_there_and_never_fetches(tmp_path,
 
 def test_agreement_raises_the_score_and_disagreement_never_lowers_it():
     assert combined_score(0.6, 0.0) == 0.6
-    assert combined_score(0.6, 0.9) == pytest.approx(0.96)
-    assert combined_score(0.0, 1.0) == 1.0
+    assert combined_score(0.6, 0.8) == 0.6      # unsure GrabCut masks say little
+    assert combined_score(0.3, 0.95) == 0.95
+    assert combined_score(0.99, 0.95) == 0.99
 
 
 def test_cascade_keeps_confident_grabcut_labels_and_asks_isnet_for_the_rest(tiny_weights, faulty_shop):

@@ -19,3 +19,12 @@ def test_overlay_tints_the_mask_and_scales_to_the_thumbnail():
     out = np.asarray(overlay(image, mask, size=100))
     assert out.shape == (50, 100, 3)
     assert out[25, 50, 0] > out[25, 50, 1] and (out[2, 2] == 200).all()
+
+
+def test_teacher_counts_say_who_drew_what_and_what_was_kept():
+    from labelling.review import teacher_counts
+
+    labels = pd.DataFrame({"teacher": ["grabcut", "isnet", "isnet", None],
+                           "accepted": [True, True, False, False]})
+    assert teacher_counts(labels) == [{"teacher": "grabcut", "labels": 1, "accepted": 1},
+                                      {"teacher": "isnet", "labels": 2, "accepted": 1}]
