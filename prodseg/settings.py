@@ -124,10 +124,11 @@ class TrainConfig(_Section):
     bn_momentum: float = 0.9                # Keras' 0.999 leaves eval-mode statistics stale on small data
     batch_size: int = 8
     epochs_frozen: int = 10                 # phase 1: encoder frozen (when it has pretrained weights)
-    epochs_finetune: int = 30               # phase 2: everything trains, at the lower rate
+    epochs_finetune: int = 40               # phase 2: everything trains, at the lower rate
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
     learning_rate: float = 0.003
-    finetune_learning_rate: float = 0.001
+    finetune_learning_rate: float = 0.002
+    lr_schedule: Literal["plateau", "cosine"] = "cosine"  # phase 2: cosine to 0, or halve on a val-loss plateau
     dice_weight: float = 0.5                # loss = cross-entropy + dice_weight * (1 - foreground Dice)
     augment: bool = True
     copy_paste: float = 0.0                 # share of train images that get another's product pasted in

@@ -2,7 +2,8 @@
 
 Images are decoded by the same loader the labeller used (any mode, EXIF
 orientation applied), so image and mask pixels line up; the decoded, resized
-pairs are cached, and augmentation runs after the cache, on train only.
+pairs are cached, and augmentation runs after the cache, on train only: copy-paste
+(another training image's product pasted in) and then the photometric/geometric ``augment``.
 """
 
 from __future__ import annotations
@@ -53,8 +54,36 @@ def augment(image: tf.Tensor, mask: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tens
     return tf.clip_by_value(image, 0.0, 1.0) * 255.0, mask
 
 
+def copy_paste(image: tf.Tensor, mask: tf.Tensor, donor_image: tf.Tensor, donor_mask: tf.Tensor,
+               seed: tf.Tensor, probability: float, scale: tuple[float, float] = (0.5, 1.0)
+               ) -> tuple[tf.Tensor, tf.Tensor]:
+    """With ``probability``, paste the donor's labelled pixels (mask > 0), flipped at random, scaled
+    by ``scale`` and shifted, over ``image``; the pasted pixels take the donor's classes in the mask.
+
+    Products land over other photos' backgrounds (room shots included) in poses and sizes the crawl
+    does not have: meant for a small or noisily labelled room-shot set.
+    """
+    if probability <= 0:
+        return image, mask
+    size = tf.shape(image)[0]
+    seeds = tf.random.experimental.stateless_split(seed, 4)
+    s = tf.random.stateless_uniform([], seeds[0], scale[0], scale[1])
+    offset = tf.random.stateless_uniform([2], seeds[1]) * (1.0 - s)  # the donor frame stays inside
+    # Output pixel at u (0..1) shows donor pixel (u - offset) / s; outside the donor frame: 0 = nothing pasted.
+    box = tf.stack([-offset[0] / s, -offset[1] / s, (1.0 - offset[0]) / s, (1.0 - offset[1]) / s])
+    flip = tf.random.stateless_uniform([], seeds[2]) < 0.5
+    box = tf.where(flip, tf.gather(box, [0, 3, 2, 1]), box)  # x1 > x2 makes crop_and_resize mirror
+    crop = tf.stack([size, size])
+    pasted_image = tf.image.crop_and_resize(donor_image[None], box[None], [0], crop, method="bilinear")[0]
+    pasted_mask = tf.image.crop_and_resize(tf.cast(donor_mask[None, ..., None], tf.float32), box[None], [0], crop,
+                                           method="nearest")[0, ..., 0]
+    pasted_mask = tf.cast(pasted_mask, tf.uint8)
+    paste = tf.logical_and(pasted_mask > 0, tf.random.stateless_uniform([], seeds[3]) < probability)
+    return tf.where(paste[..., None], pasted_image, image), tf.where(paste, pasted_mask, mask)
+
+
 def make_dataset(rows: pd.DataFrame, root: Path, labels_dir: Path, size: int, batch_size: int,
-                 training: bool, seed: int) -> tf.data.Dataset:
+                 training: bool, seed: int, copy_paste_p: float = 0.0) -> tf.data.Dataset:
     """Batches of (float32 images 0..255, uint8 masks) for the manifest ``rows``."""
     image_paths = [str(root / p) for p in rows["image_path"]]
     mask_paths = [str(labels_dir / p) for p in rows["mask_path"]]
@@ -69,9 +98,16 @@ def make_dataset(rows: pd.DataFrame, root: Path, labels_dir: Path, size: int, ba
     ds = tf.data.Dataset.from_tensor_slices((image_paths, mask_paths))
     ds = ds.map(_load, num_parallel_calls=AUTOTUNE, deterministic=True).cache()
     if training:
+        # Copy-paste donors: the same cached pairs in another order (no second shuffle buffer when off).
+        donors = ds.shuffle(len(rows), seed=seed + 1, reshuffle_each_iteration=True) if copy_paste_p > 0 else ds
         ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
         counter = tf.data.Dataset.counter(seed)
-        ds = tf.data.Dataset.zip((ds, counter)).map(
-            lambda pair, i: augment(pair[0], pair[1], tf.stack([tf.cast(seed, tf.int64), i])),
-            num_parallel_calls=AUTOTUNE)
+
+        def _augment(pair, donor, i):
+            element_seed = tf.stack([tf.cast(seed, tf.int64), i])
+            image, mask = copy_paste(*pair, *donor, tf.random.experimental.stateless_fold_in(element_seed, 1),
+                                     copy_paste_p)
+            return augment(image, mask, element_seed)
+
+        ds = tf.data.Dataset.zip((ds, donors, counter)).map(_augment, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size).prefetch(AUTOTUNE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import random
 from dataclasses import asdict, dataclass
 import keras
@@ -82,13 +83,18 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
                                       cfg.encoder_weights, cfg.bn_momentum)
     history: dict[str, list[float]] = {}
 
-    def run_phase(epochs: int, lr: float, start: int) -> None:
+    def run_phase(epochs: int, lr: float, start: int, anneal: bool = False) -> None:
         compile_student(model, optimizer, lr, cfg.dice_weight)
+        if anneal:  # cosine to 0: the last epochs settle instead of bouncing around on a noisy val set
+            schedule = keras.callbacks.LearningRateScheduler(
+                lambda epoch: lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - start) / epochs)))
+        else:
+            schedule = keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=max(1, cfg.patience // 2))
         callbacks = [
             # Random-init encoders need a while before val IoU moves at all: no stopping in phase 1.
             keras.callbacks.EarlyStopping("val_mean_iou", mode="max", patience=cfg.patience,
                                           restore_best_weights=True, start_from_epoch=cfg.epochs_frozen),
-            keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=max(1, cfg.patience // 2)),
+            schedule,
             MlflowEpochLogger(),
         ]
         fit = model.fit(train_ds, validation_data=val_ds, initial_epoch=start, epochs=start + epochs,
@@ -104,7 +110,7 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
     run_phase(cfg.epochs_frozen, learning_rate, 0)
     boundary = len(history.get("loss", []))
     encoder.trainable = True
-    run_phase(cfg.epochs_finetune, finetune_learning_rate, boundary)
+    run_phase(cfg.epochs_finetune, finetune_learning_rate, boundary, anneal=cfg.lr_schedule == "cosine")
     return FitResult(model, history, boundary, pretrained)
 
 
@@ -155,7 +161,7 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
         raise ValueError(f"need labelled images in both train and val splits, got {len(train_rows)} and "
                          f"{len(val_rows)} (crawl more products or lower label.min_score)")
     train_ds = make_dataset(train_rows, settings.raw_dir, settings.labels_dir, cfg.image_size, cfg.batch_size,
-                            training=cfg.augment, seed=cfg.seed)
+                            training=cfg.augment, seed=cfg.seed, copy_paste_p=cfg.copy_paste)
     val_ds = make_dataset(val_rows, settings.raw_dir, settings.labels_dir, cfg.image_size, cfg.batch_size,
                           training=False, seed=cfg.seed)
 

@@ -5,11 +5,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 from PIL import Image
 
+from prodseg.settings import TrainConfig
 from training.metrics import confusion, mean_iou
 from training.model import build_student
-from training.train import compile_student, run_train
+from training.train import compile_student, fit_student, run_train
 from tests.conftest import TINY_TRAIN, make_settings
 
 def true_pairs(shop_dir, n=4, size=64):
@@ -39,6 +41,18 @@ def test_the_student_overfits_four_images(faulty_shop):
     model.fit(images, masks, batch_size=4, epochs=180, verbose=0)
     predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
     assert mean_iou(confusion(masks, predicted)) > 0.85
+
+
+def test_cosine_schedule_anneals_phase_two():
+    images = np.random.default_rng(0).uniform(0, 255, (4, 64, 64, 3)).astype(np.float32)
+    masks = np.zeros((4, 64, 64), np.uint8)
+    masks[:, 16:48, 16:48] = 2
+    ds = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+    cfg = TrainConfig(**{**TINY_TRAIN, "epochs_finetune": 2, "lr_schedule": "cosine"})
+    result = fit_student(cfg, ds, ds, "adam", 0.003, 0.001, verbose=0)
+    # Phase 2's last epoch (1 of 0..1) runs at half the rate on the way to 0.
+    assert float(result.model.optimizer.learning_rate.numpy()) == pytest.approx(0.0005)
+    assert len(result.history["val_mean_iou"]) == 3
 
 
 def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, monkeypatch):
