@@ -25,6 +25,7 @@ from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
 
 log = logging.getLogger(__name__)
+PROGRESS_EVERY = 25  # images between progress lines when there is no progress bar
 
 LABEL_COLUMNS = ["image_sha256", "product_id", "image_path", "category", "class_name", "class_id", "score",
                  "area_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
@@ -123,6 +124,8 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
                 journal.append(record)
                 records.append(record)
                 bar.update()
+                if not progress and bar.n % PROGRESS_EVERY == 0:  # Dagster and logs: no bar, a line now and then
+                    log.info("labelled %d/%d images", bar.n, len(todo))
     finally:
         journal.close()
     labels = fold_labels(records, catalog, key, cfg.min_score, cfg.trust_teacher_class)
