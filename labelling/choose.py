@@ -15,11 +15,9 @@ import sys
 from pathlib import Path
 
 from labelling.cascade import CascadeLabeller
-from labelling.detectron2_teacher import Detectron2Labeller
-from labelling.detectron2_teacher import resolve_weights as resolve_detectron2_weights
+from labelling.detectron2_teacher import Detectron2Labeller, resolve_weights as resolve_detectron2_weights
 from labelling.grabcut import GrabCutLabeller
-from labelling.isnet import IsNetLabeller
-from labelling.isnet import resolve_weights as resolve_isnet_weights
+from labelling.isnet import IsNetLabeller, resolve_weights as resolve_isnet_weights
 from labelling.teacher import TeacherUnavailable
 from prodseg.settings import LabelConfig
 
