@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import tensorflow as tf
 from PIL import Image
 
@@ -22,9 +23,11 @@ def seed(i: int):
     return tf.constant([42, i], tf.int64)
 
 
-def test_probability_zero_is_identity():
+@pytest.mark.parametrize("donor_class, probability", [(3, 0.0), (0, 1.0)],
+                         ids=["probability zero is identity", "a donor without product pastes nothing"])
+def test_nothing_is_pasted(donor_class, probability):
     image, mask = pair(10.0, 1)
-    out_image, out_mask = copy_paste(image, mask, *pair(200.0, 3), seed(0), 0.0)
+    out_image, out_mask = copy_paste(image, mask, *pair(200.0, donor_class), seed(0), probability)
     np.testing.assert_array_equal(out_image, image)
     np.testing.assert_array_equal(out_mask, mask)
 
@@ -42,13 +45,6 @@ def test_pasted_pixels_and_mask_agree():
         np.testing.assert_array_equal(out_mask[~pasted], mask.numpy()[~pasted])
         assert set(np.unique(out_mask)) <= {0, 1, 3}
     assert pasted_any
-
-
-def test_a_donor_without_product_pastes_nothing():
-    image, mask = pair(10.0, 1)
-    out_image, out_mask = copy_paste(image, mask, *pair(200.0, 0), seed(0), 1.0)
-    np.testing.assert_array_equal(out_image, image)
-    np.testing.assert_array_equal(out_mask, mask)
 
 
 def test_copy_paste_is_deterministic_for_a_seed():
