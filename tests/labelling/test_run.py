@@ -119,3 +119,16 @@ def _png(img):
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_a_teacher_class_other_than_the_catalogs_is_rejected_unless_trusted():
+    from labelling.run import LABEL_COLUMNS, fold_labels
+
+    catalog = pd.DataFrame({"image_sha256": ["a", "b"], "class_name": ["couch", "cup"]})
+    records = [{**dict.fromkeys(LABEL_COLUMNS), "image_sha256": sha, "class_name": cls, "score": 0.9,
+                "labeller_key": "k"} for sha, cls in (("a", "bowl"), ("b", "cup"))]
+    table = fold_labels(records, catalog, "k", 0.5).set_index("image_sha256")
+    assert table.loc["a", "reason"] == "class_disagreement" and not table.loc["a", "accepted"]
+    assert table.loc["a", "detail"] == "teacher says bowl, catalog says couch" and table.loc["b", "accepted"]
+    trusted = fold_labels(records, catalog, "k", 0.5, trust_teacher_class=True).set_index("image_sha256")
+    assert trusted["accepted"].all()
