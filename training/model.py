@@ -8,6 +8,7 @@ The model takes float pixels 0..255 and returns per-pixel logits for the 9 class
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -23,8 +24,9 @@ ENCODER_OUTPUT = "block_16_project"
 ENCODER_NAME = "encoder"
 
 
-def _mobilenet(size: int, width: float, weights: str) -> tuple[keras.Model, bool]:
-    """The backbone and whether it carries pretrained weights."""
+def _mobilenet(size: int, width: float, weights: str, offline: Callable[[], str] | None) -> tuple[keras.Model, bool]:
+    """The backbone and whether it carries pretrained weights. ``offline`` names other weights (a path,
+    or ``none``) when Keras' ImageNet download fails."""
     if weights == "none":
         return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None), False
     if weights != "imagenet" and not Path(weights).exists():
@@ -34,13 +36,15 @@ def _mobilenet(size: int, width: float, weights: str) -> tuple[keras.Model, bool
     except Exception as exc:  # offline: the ImageNet download fails with an URL/HTTP error
         if weights != "imagenet":
             raise
-        log.warning("MobileNetV2 ImageNet weights could not be downloaded (%s); the encoder starts from "
-                    "random weights. Offline, set train.encoder_weights to a local .h5 file or to none.", exc)
-        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None), False
+        fallback = offline() if offline else "none"
+        log.warning("MobileNetV2 ImageNet weights could not be downloaded (%s); the encoder starts from %s.",
+                    exc, "random weights" if fallback == "none" else fallback)
+        return _mobilenet(size, width, fallback, None)
 
 
-def build_encoder(size: int, width: float, weights: str, bn_momentum: float) -> tuple[keras.Model, bool]:
-    backbone, pretrained = _mobilenet(size, width, weights)
+def build_encoder(size: int, width: float, weights: str, bn_momentum: float,
+                  offline: Callable[[], str] | None = None) -> tuple[keras.Model, bool]:
+    backbone, pretrained = _mobilenet(size, width, weights, offline)
     outputs = [backbone.get_layer(name).output for name in (*SKIP_LAYERS, ENCODER_OUTPUT)]
     encoder = keras.Model(backbone.input, outputs, name=ENCODER_NAME)
     for layer in encoder.layers:
@@ -60,13 +64,15 @@ def _decoder_block(x, skip, filters: int, name: str, bn_momentum: float):
 
 
 def build_student(size: int = 128, width: float = 1.0, decoder_filters=(96, 64, 48, 32),
-                  encoder_weights: str = "none", bn_momentum: float = 0.9) -> tuple[keras.Model, bool]:
-    """(model, whether the encoder is pretrained). Input: (size, size, 3) float 0..255; output: logits."""
+                  encoder_weights: str = "none", bn_momentum: float = 0.9,
+                  offline_weights: Callable[[], str] | None = None) -> tuple[keras.Model, bool]:
+    """(model, whether the encoder is pretrained). Input: (size, size, 3) float 0..255; output: logits.
+    ``encoder_weights``: imagenet (Keras' download; ``offline_weights()`` where it fails), none, or a path."""
     if size % 32:
         raise ValueError(f"image size must be a multiple of 32, got {size}")
     if len(decoder_filters) != len(SKIP_LAYERS):
         raise ValueError(f"decoder_filters needs {len(SKIP_LAYERS)} entries, got {decoder_filters}")
-    encoder, pretrained = build_encoder(size, width, encoder_weights, bn_momentum)
+    encoder, pretrained = build_encoder(size, width, encoder_weights, bn_momentum, offline_weights)
     inputs = keras.Input((size, size, 3), name="image")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="to_minus1_1")(inputs)  # what MobileNetV2 expects
     *skips, x = encoder(x)

@@ -13,6 +13,8 @@ import logging
 import math
 import random
 from dataclasses import asdict, dataclass
+from pathlib import Path
+
 import keras
 import mlflow
 import numpy as np
@@ -22,6 +24,7 @@ from mlflow.models import infer_signature
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
 from prodseg.settings import Settings, TrainConfig
 from training.dataset import make_dataset
+from training.encoder_weights import npm_encoder_or_none
 from training.metrics import MeanIoUPresent, SegmentationLoss
 from training.model import ENCODER_NAME, build_student
 from training.plots import learning_curves, prediction_grid
@@ -76,11 +79,21 @@ class FitResult:
 
 
 def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rate: float,
-                finetune_learning_rate: float, verbose: int = 2) -> FitResult:
-    """Two-phase fit; the returned model holds the best weights by val mean IoU."""
+                finetune_learning_rate: float, verbose: int = 2, encoders_dir: Path | None = None) -> FitResult:
+    """Two-phase fit; the returned model holds the best weights by val mean IoU. ``encoders_dir`` keeps
+    the npm encoder weights (``train.encoder_weights: npm``, and imagenet's offline fallback)."""
+
+    def npm_weights() -> str:  # fetching builds a Keras model: re-seed so a first run trains like later ones
+        if encoders_dir is None:
+            raise ValueError("train.encoder_weights npm needs a folder to keep the weights in (encoders_dir)")
+        path = npm_encoder_or_none(encoders_dir, cfg.width)
+        set_seeds(cfg.seed)
+        return path
+
     set_seeds(cfg.seed)
-    model, pretrained = build_student(cfg.image_size, cfg.width, tuple(cfg.decoder_filters),
-                                      cfg.encoder_weights, cfg.bn_momentum)
+    weights = npm_weights() if cfg.encoder_weights == "npm" else cfg.encoder_weights
+    model, pretrained = build_student(cfg.image_size, cfg.width, tuple(cfg.decoder_filters), weights,
+                                      cfg.bn_momentum, offline_weights=npm_weights if encoders_dir else None)
     history: dict[str, list[float]] = {}
 
     def run_phase(epochs: int, lr: float, start: int, anneal: bool = False) -> None:
@@ -178,7 +191,8 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
             for optimizer, lr in itertools.product(cfg.sweep.optimizers, cfg.sweep.learning_rates):
                 with mlflow.start_run(run_name=f"{optimizer}-lr{lr}", nested=True):
                     mlflow.log_params({"optimizer": optimizer, "learning_rate": lr, "finetune_learning_rate": lr / 4})
-                    result = fit_student(cfg, train_ds, val_ds, optimizer, lr, lr / 4)
+                    result = fit_student(cfg, train_ds, val_ds, optimizer, lr, lr / 4,
+                                         encoders_dir=settings.encoders_dir)
                     mlflow.log_metric("best_val_mean_iou", result.best_val_iou)
                 grid.append({"optimizer": optimizer, "learning_rate": lr, "best_val_mean_iou": result.best_val_iou})
                 log.info("sweep %s lr=%g: val mean IoU %.3f", optimizer, lr, result.best_val_iou)
@@ -187,7 +201,8 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
             result = best
             mlflow.log_params({"best.optimizer": best_params[0], "best.learning_rate": best_params[1]})
         else:
-            result = fit_student(cfg, train_ds, val_ds, cfg.optimizer, cfg.learning_rate, cfg.finetune_learning_rate)
+            result = fit_student(cfg, train_ds, val_ds, cfg.optimizer, cfg.learning_rate, cfg.finetune_learning_rate,
+                                 encoders_dir=settings.encoders_dir)
 
         model = result.model
         mlflow.log_metric("best_val_mean_iou", result.best_val_iou)

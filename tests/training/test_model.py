@@ -27,12 +27,21 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         build_student(64, encoder_weights=str(tmp_path / "missing.h5"))
 
 
-def test_imagenet_weights_download_or_fall_back_with_a_warning(caplog):
+def test_imagenet_weights_download_or_fall_back_with_a_warning(caplog, tmp_path):
     with caplog.at_level("WARNING"):
         model, pretrained = build_student(64, width=0.35, encoder_weights="imagenet")
     assert model.output_shape == (None, 64, 64, 9)
-    if not pretrained:  # offline, as on CI: one clear warning, random init
-        assert any("ImageNet weights could not be downloaded" in r.getMessage() for r in caplog.records)
+    if pretrained:
+        return
+    # offline, as on CI: one clear warning, random init; or the offline weights when there are some
+    assert any("ImageNet weights could not be downloaded" in r.getMessage() for r in caplog.records)
+    backbone = keras.applications.MobileNetV2((64, 64, 3), alpha=0.35, include_top=False, weights=None)
+    backbone.save_weights(tmp_path / "local.weights.h5")
+    model, pretrained = build_student(64, width=0.35, encoder_weights="imagenet",
+                                      offline_weights=lambda: str(tmp_path / "local.weights.h5"))
+    assert pretrained
+    loaded = model.get_layer("encoder").get_layer("Conv1").get_weights()[0]
+    assert (loaded == backbone.get_layer("Conv1").get_weights()[0]).all()
 
 
 def test_encoder_weights_load_from_a_local_file(tmp_path):
