@@ -94,8 +94,8 @@ def atomic_write_json(path: Path, obj: Any) -> Path:
 
 
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    # Serialized in memory first: pyarrow's own write errors carry no errno (a full disk would not
-    # read as one), and the tables are small.
+    # Serialized in memory, then written as bytes: one write path (temp file, mode, the file's name
+    # in errors) for every format; the tables are small.
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return atomic_write_bytes(path, buffer.getvalue())
