@@ -23,6 +23,8 @@ from evaluation.data import EvalSet, label_set, truth_set
 from evaluation.scores import Predictions, score
 from labelling.choose import make_labeller
 from prodseg.classes import CLASS_NAMES
+from prodseg.fileio import all_or_nothing
+from prodseg.locks import writes_data
 from prodseg.settings import Settings
 from training.tracking import init_mlflow
 from training.train import load_trained
@@ -104,6 +106,7 @@ def _subset(row: dict, name: str) -> float | None:
     return (row["truth"] or {}).get("subsets", {}).get(name, {}).get("mean_iou")
 
 
+@writes_data("evaluate")
 def run_evaluate(settings: Settings) -> EvalReport:
     """Score the trained student and its baselines on the test split; write and log the report."""
     limited = limit_threads(1)
@@ -150,7 +153,9 @@ def run_evaluate(settings: Settings) -> EvalReport:
         run_id=train_report["run_id"], image_size=size, test_images=len(labels),
         truth_images=0 if truth is None else len(truth), threads_limited=limited, models=rows,
         student=student_summary, report_dir=str(settings.evaluation_dir), per_image_iou=per_image)
-    files = report_files.write(settings.evaluation_dir, report, labels, student_preds, settings.config.evaluate.gallery_size)
+    with all_or_nothing():  # the report's files describe one evaluation: swapped in together
+        files = report_files.write(settings.evaluation_dir, report, labels, student_preds,
+                                   settings.config.evaluate.gallery_size)
     _log_to_mlflow(settings, report, files)
     log.info(report.summary())
     return report

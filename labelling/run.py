@@ -19,8 +19,9 @@ from labelling.coco import coco_document
 from labelling.review import teacher_counts, write_review
 from labelling.workers import label_many
 from prodseg.classes import CLASS_IDS
-from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_parquet
+from prodseg.fileio import all_or_nothing, atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from prodseg.journal import Journal
+from prodseg.locks import writes_data
 from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
 
@@ -88,6 +89,7 @@ def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score:
     return table
 
 
+@writes_data("label")
 def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
     """Label every catalog image not yet labelled by the same labeller+config; write all outputs.
 
@@ -133,31 +135,33 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
 
 
 def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int) -> LabelReport:
-    cfg, labels_dir = settings.config.label, settings.labels_dir
-    truth = load_truth(settings.shop_truth_dir)
-    audit = None
-    if truth is not None:
-        per_image = per_image_iou(labels, labels_dir, truth, settings.shop_truth_dir)
-        if len(per_image):
-            audit = summarize(per_image)
-            labels = labels.merge(per_image[["image_sha256", "iou"]], on="image_sha256", how="left")
-            atomic_write_parquet(labels_dir / "audit.parquet", per_image)
-    atomic_write_json(labels_dir / "audit.json", audit or {"images": 0, "note": "no truth masks for this shop"})
-    table = labels[LABEL_COLUMNS]
-    atomic_write_parquet(labels_dir / "labels.parquet", table)
-    atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir))
-    accepted = int(table["accepted"].sum())
-    review = write_review(
-        labels, settings.raw_dir, labels_dir, cfg.review_size,
-        {"labeller": labeller, "min_score": cfg.min_score, "accepted": accepted,
-         "rejected": len(table) - accepted, "audit": audit, "max_pixels": cfg.max_pixels})
-    report = LabelReport(
-        labeller=labeller, images=len(table), labelled_now=labelled_now, accepted=accepted,
-        rejected=table.loc[~table["accepted"], "reason"].value_counts().sort_index().to_dict(),
-        labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit,
-        teachers={t["teacher"]: {**t, **({"mean_iou_accepted": audit["per_teacher"].get(t["teacher"], {})
-                                          .get("mean_iou_accepted")} if audit else {})}
-                  for t in teacher_counts(table)})
-    atomic_write_json(labels_dir / "label_report.json", asdict(report))
+    # All or nothing: a full disk must not leave labels.parquet beside an older coco.json.
+    with all_or_nothing():
+        cfg, labels_dir = settings.config.label, settings.labels_dir
+        truth = load_truth(settings.shop_truth_dir)
+        audit = None
+        if truth is not None:
+            per_image = per_image_iou(labels, labels_dir, truth, settings.shop_truth_dir)
+            if len(per_image):
+                audit = summarize(per_image)
+                labels = labels.merge(per_image[["image_sha256", "iou"]], on="image_sha256", how="left")
+                atomic_write_parquet(labels_dir / "audit.parquet", per_image)
+        atomic_write_json(labels_dir / "audit.json", audit or {"images": 0, "note": "no truth masks for this shop"})
+        table = labels[LABEL_COLUMNS]
+        atomic_write_parquet(labels_dir / "labels.parquet", table)
+        atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir))
+        accepted = int(table["accepted"].sum())
+        review = write_review(
+            labels, settings.raw_dir, labels_dir, cfg.review_size,
+            {"labeller": labeller, "min_score": cfg.min_score, "accepted": accepted,
+             "rejected": len(table) - accepted, "audit": audit, "max_pixels": cfg.max_pixels})
+        report = LabelReport(
+            labeller=labeller, images=len(table), labelled_now=labelled_now, accepted=accepted,
+            rejected=table.loc[~table["accepted"], "reason"].value_counts().sort_index().to_dict(),
+            labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit,
+            teachers={t["teacher"]: {**t, **({"mean_iou_accepted": audit["per_teacher"].get(t["teacher"], {})
+                                              .get("mean_iou_accepted")} if audit else {})}
+                      for t in teacher_counts(table)})
+        atomic_write_json(labels_dir / "label_report.json", asdict(report))
     log.info(report.summary())
     return report

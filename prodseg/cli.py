@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
+from contextlib import nullcontext
 
+from prodseg.locks import Busy, data_writer
 from prodseg.settings import ConfigError, Settings, parse_overrides
 
 log = logging.getLogger("prodseg")
+# Commands that write the data folder: one at a time per folder (the lock is taken before their
+# code loads, so a second run says so at once).
+WRITERS = {"label", "split", "train", "evaluate", "export"}
 
 
 def _settings(args: argparse.Namespace, **overrides) -> Settings:
@@ -257,15 +263,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _disk_full(exc: BaseException | None) -> OSError | None:
+    """The out-of-space error behind ``exc``, if any (a stage may wrap it in its own)."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        with data_writer(_settings(args), args.command) if args.command in WRITERS else nullcontext():
+            return args.func(args)
     except ConfigError as exc:
         print(f"prodseg: configuration error: {exc}", file=sys.stderr)
         return 2
+    except Busy as exc:
+        print(f"prodseg: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        full = _disk_full(exc)
+        if full is None:
+            raise
+        print(f"prodseg: no space left on device writing {full.filename or 'an output'}; outputs are replaced "
+              "whole or not at all: free some space and re-run", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -173,6 +173,10 @@ class ServeConfig(_Section):
     max_pixels: int = 25_000_000            # larger images get a 413, never a decode
 
 
+class RunsConfig(_Section):
+    lock_wait_s: float = 0                  # a writing stage finding the data folder busy waits this long, then exits 1
+
+
 class MlflowConfig(_Section):
     tracking_uri: str | None = None         # None: sqlite under <var>/mlflow; MLFLOW_TRACKING_URI wins
     experiment: str = "prodseg-student"
@@ -191,6 +195,7 @@ class Config(_Section):
     promote: PromoteConfig = PromoteConfig()
     orchestration: OrchestrationConfig = OrchestrationConfig()
     serve: ServeConfig = ServeConfig()
+    runs: RunsConfig = RunsConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
 

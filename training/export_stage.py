@@ -18,6 +18,7 @@ from evaluation.candidates import keras_probs, limit_threads, served_mean_iou
 from evaluation.data import label_set
 from evaluation.instances import softmax
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
+from prodseg.locks import writes_data
 from prodseg.settings import Settings
 from training.export import ARTIFACT_DIR, TfliteSegmenter, convert, latency_ms, tflite_name
 from training.tracking import init_mlflow
@@ -45,6 +46,7 @@ class ExportReport:
         return [v for v, d in self.variants.items() if d["fit"]]
 
 
+@writes_data("export")
 def run_export(settings: Settings) -> ExportReport:
     limit_threads(1)
     cfg, eval_cfg = settings.config.export, settings.config.evaluate

@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass
 import pandas as pd
 
-from prodseg.fileio import atomic_write_json, atomic_write_parquet
+from prodseg.fileio import all_or_nothing, atomic_write_json, atomic_write_parquet
+from prodseg.locks import writes_data
 from prodseg.settings import Settings, SplitConfig
 
 SPLITS = ("train", "val", "test")
@@ -66,6 +67,7 @@ class SplitReport:
         return f"splits: images {images}, products {self.products} -> {self.manifest_path}"
 
 
+@writes_data("split")
 def run_split(settings: Settings) -> SplitReport:
     """Write the split manifest of the accepted labels (``data/splits/splits.parquet``)."""
     labels = pd.read_parquet(settings.labels_dir / "labels.parquet")
@@ -80,11 +82,12 @@ def run_split(settings: Settings) -> SplitReport:
     accepted["split"] = [assignment[(r.site, r.product_id)] for r in accepted.itertuples()]
     manifest = accepted[MANIFEST_COLUMNS].sort_values(["split", "site", "product_id", "image_sha256"],
                                                       ignore_index=True)
-    atomic_write_parquet(manifest_path, manifest)
     counts = {s: manifest[manifest["split"] == s]["class_name"].value_counts().sort_index().to_dict() for s in SPLITS}
     products = {s: int(manifest[manifest["split"] == s][["site", "product_id"]].drop_duplicates().shape[0])
                 for s in SPLITS}
     report = SplitReport(str(manifest_path), counts, products)
-    atomic_write_json(settings.splits_dir / "split_report.json",
-                      {"counts": counts, "products": products, "manifest": str(manifest_path)})
+    with all_or_nothing():
+        atomic_write_parquet(manifest_path, manifest)
+        atomic_write_json(settings.splits_dir / "split_report.json",
+                          {"counts": counts, "products": products, "manifest": str(manifest_path)})
     return report

@@ -22,6 +22,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
+from prodseg.locks import writes_data
 from prodseg.settings import Settings, TrainConfig
 from training.dataset import make_dataset
 from training.encoder_weights import npm_encoder_or_none
@@ -164,6 +165,7 @@ def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
     return report, keras.models.load_model(settings.models_dir / "student.keras")
 
 
+@writes_data("train")
 def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
     """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``."""
     cfg = settings.config.train

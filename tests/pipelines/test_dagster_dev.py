@@ -2,7 +2,8 @@
 asset graph, the schedule and the sensors, a sensor toggles off and on; then it is stopped by PID.
 
 It runs in its own process group (start_new_session): started from a non-interactive parent it
-ignores a plain SIGTERM, so the whole group gets SIGINT (its own Ctrl-C shutdown), then SIGKILL.
+ignores a plain SIGTERM, so the whole group gets SIGINT (its own Ctrl-C shutdown) and must be gone
+within a grace period that holds on a busy machine; what is left after it is killed, and the test fails.
 """
 
 import http.client
@@ -18,6 +19,8 @@ import pytest
 from prodseg.settings import REPO_ROOT
 from tests.pipelines.tiny import DAGSTER, free_port, make_dagster_home, tiny_env
 
+# SIGINT to a stopped group: seconds on an idle machine, over 30 s at a load average of 9.
+STOP_GRACE_S = 90
 ASSETS = {"raw_catalog", "pseudo_labels", "dataset_splits", "student_model", "evaluation", "tflite_models", "champion"}
 
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
@@ -59,25 +62,22 @@ def wait_for(condition, proc, timeout: float, what: str):
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
-def stop(proc: subprocess.Popen) -> int:
-    """SIGINT to the process group (dagster dev's own shutdown), then SIGTERM, then SIGKILL; the group
-    must be gone after. (Interrupted right after start-up, its webserver sometimes ignores SIGINT.)"""
+def stop(proc: subprocess.Popen) -> tuple[int | None, bool]:
+    """SIGINT to the process group (dagster dev's own Ctrl-C shutdown), then up to ``STOP_GRACE_S`` for
+    the whole group (webserver, daemon, code server) to be gone; whatever is left then is killed.
+    Returns dagster dev's exit code and whether SIGINT alone stopped the group."""
     pgid = os.getpgid(proc.pid)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        os.killpg(pgid, sig)
-        try:
-            code = proc.wait(timeout=30)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    deadline = time.monotonic() + 30
+    os.killpg(pgid, signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_S
     while time.monotonic() < deadline:
+        proc.poll()                     # reap dagster dev itself: unreaped, it still counts in its group
         try:
-            os.killpg(pgid, 0)          # anything left of the group: webserver, daemon, code server
+            os.killpg(pgid, 0)
         except ProcessLookupError:
-            return code
+            return proc.returncode, True
         time.sleep(0.5)
-    pytest.fail(f"processes of dagster dev's group {pgid} outlived the stop")
+    os.killpg(pgid, signal.SIGKILL)
+    return proc.wait(), False
 
 
 @pytest.mark.slow
@@ -115,10 +115,10 @@ def test_dagster_dev_serves_the_graph_schedule_and_sensors_and_stops(tmp_path):
                                 "{ ... on Sensor { sensorState { status } } } }", {"s": selector})
         assert started["startSensor"]["sensorState"]["status"] == "RUNNING"
     finally:
-        code = stop(proc)
+        code, stopped = stop(proc)
         log.close()
-    assert proc.poll() is not None
     output = (tmp_path / "dagster_dev.log").read_text()
+    assert stopped, f"dagster dev's processes outlived SIGINT by {STOP_GRACE_S}s (killed): {output[-3000:]}"
     assert code is not None and "Serving dagster-webserver" in output, output[-3000:]
     # The toggle was stored in this DAGSTER_HOME's sqlite schedule storage, not in a throwaway instance.
     assert (home / "schedules" / "schedules.db").exists()
