@@ -78,6 +78,11 @@ def test_a_second_crawl_of_the_site_refuses_and_a_killed_crawl_takes_its_child_a
     parent.wait()
     _wait_for(lambda: not _alive(child), 10, f"the orphaned crawler {child} to end")
 
+    at = command.index("crawl")  # the lock died with them: the next crawl runs (a short one)
+    again = subprocess.run([*command[:at], "--set", "crawl.max_pages=5", *command[at:]], env=cli_env(),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "stopped early by crawl.max_pages=5" in again.stdout, again.stderr
+
 
 def test_sigterm_stops_the_crawl_and_its_child(slow_crawl):
     parent, child, _, log = slow_crawl
