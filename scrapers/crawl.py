@@ -211,6 +211,6 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
     atomic_write_json(settings.crawl_report_path, asdict(report))
     log.info(report.summary())
     for limit in report.limits_hit:
-        log.warning("crawl %s stopped early: %s reached; raise it to crawl the rest (a re-run resumes)",
+        log.warning("crawl %s stopped early: %s reached; raise it to crawl the rest",
                     site.name, limit)
     return report
