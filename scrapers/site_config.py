@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from prodseg.classes import PRODUCT_CLASSES
-from prodseg.settings import ConfigError
+from prodseg.settings import ConfigError, describe_errors
 
 # Fields a product page yields; each may have a CSS or XPath selector in the site config.
 SELECTOR_FIELDS = ("product_id", "title", "category", "price", "currency", "images")
@@ -26,6 +27,17 @@ class SiteConfig(BaseModel):
     selectors: dict[str, str] = {}      # field -> CSS (or XPath, starting with / or ( )
     category_map: dict[str, str] = {}   # shop category phrase -> product class
     user_agent: str = "prodseg-crawler/0.1 (+https://github.com/prodseg)"
+
+    @field_validator("listing_links", "product_links")
+    @classmethod
+    def _compiled(cls, value: list[str]) -> list[str]:
+        # Scrapy compiles them only once the crawl is under way, with a traceback per rule.
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regex: {exc}") from None
+        return value
 
     @field_validator("selectors")
     @classmethod
@@ -53,5 +65,7 @@ def load_site(path: Path) -> SiteConfig:
         raise ConfigError(f"no site config at {path}")
     try:
         return SiteConfig.model_validate(yaml.safe_load(path.read_text()) or {})
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: invalid site config:\n{exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid site config:\n{describe_errors(exc)}") from None
