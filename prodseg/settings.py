@@ -171,6 +171,11 @@ class ServeConfig(_Section):
     threads: int = 1                        # interpreter threads per request
     max_upload_bytes: int = 15_000_000
     max_pixels: int = 25_000_000            # larger images get a 413, never a decode
+    max_output_pixels: int = 4_000_000      # masks and cut-outs of larger images come reduced by a whole factor
+    decode_pixels: int = 50_000_000         # pixels being decoded at once across requests (up to 4 bytes each)
+    queue_timeout_s: float = 20             # wait this long for a worker or the decode budget, then 503
+    body_timeout_s: float = 60              # a request body must have arrived by then, else 408
+    max_in_flight: int = 64                 # requests at once (not /health); more get a quick 503
 
 
 class MlflowConfig(_Section):
