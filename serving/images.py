@@ -13,6 +13,7 @@ import math
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -27,7 +28,7 @@ _SWAPPED = {5, 6, 7, 8}  # EXIF orientations that turn the image by 90 degrees
 _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
               8: Image.Transpose.ROTATE_90}  # what ImageOps.exif_transpose does, by the orientation read at open
-STRIP_PIXELS = 1 << 18  # source pixels converted at a time: 16-bit grey goes through float64 (8 bytes each)
+STRIP_PIXELS = 1 << 18  # source pixels converted at a time: never a full-size converted copy
 
 
 class UploadError(Exception):
@@ -132,9 +133,25 @@ def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
     """``to_rgb(image).reduce(factor)``, converted a strip of rows at a time."""
     if image.mode in ("I", "F"):  # to_rgb scales these by the whole image's maximum; reduce handles them as is
         return to_rgb(image.reduce(factor) if factor > 1 else image)
+    convert = _grey16 if image.mode.startswith("I;16") else to_rgb
     rows = max(1, STRIP_PIXELS // (image.width * factor)) * factor
-    out = Image.new("RGB", (math.ceil(image.width / factor), math.ceil(image.height / factor)))
+    size = (math.ceil(image.width / factor), math.ceil(image.height / factor))
+    out = None
     for top in range(0, image.height, rows):
-        strip = to_rgb(image.crop((0, top, image.width, min(image.height, top + rows))))
-        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
-    return out
+        strip = convert(image.crop((0, top, image.width, min(image.height, top + rows))))
+        strip = strip.reduce(factor) if factor > 1 else strip
+        out = out or Image.new(strip.mode, size)
+        out.paste(strip, (0, top // factor))
+    return out.convert("RGB")  # a copy when it is RGB already: small by now
+
+
+@cache
+def _grey16_levels() -> np.ndarray:
+    """to_rgb's 8-bit level for each 16-bit grey value, taken from to_rgb itself."""
+    ramp = Image.fromarray(np.arange(1 << 16, dtype=np.uint16).reshape(256, 256))
+    return np.asarray(to_rgb(ramp))[..., 0].ravel()
+
+
+def _grey16(strip: Image.Image) -> Image.Image:
+    """``to_rgb`` of 16-bit grey, kept as one channel (reduced before it becomes RGB) and without floats."""
+    return Image.fromarray(_grey16_levels()[np.asarray(strip)])
