@@ -1,10 +1,11 @@
 """Serving load: N concurrent clients over loopback against a real `prodseg serve`; req/s, p50/p99, errors.
 
     .venv/bin/python benchmarks/serve_bench.py [--model PATH.tflite|.keras] [--requests 2000]
-        [--concurrency 4] [--endpoint /predict] [--image PHOTO] [--workers N]
+        [--concurrency 4] [--endpoint /predict] [--image PHOTO] [--workers N] [--var DIR]
 
-Without --model, the real student architecture (128x128, width 1.0, random weights: speed
-does not depend on them) is converted to int8 once and cached in var/bench/. Without
+Files go to <var>/bench/ (--var, else PRODSEG_VAR or paths.var, as for `prodseg`). Without
+--model, the real student architecture (128x128, width 1.0, random weights: speed
+does not depend on them) is converted to int8 once and cached there. Without
 --image, the request is a 512x512 JPEG studio shot like the demo shop's. The server
 runs in its own process (as deployed); the clients share the machine's cores with it.
 """
@@ -24,12 +25,14 @@ from pathlib import Path
 
 import httpx
 
+from prodseg.settings import Settings
+
 REPO = Path(__file__).resolve().parent.parent
 TARGET = {"req_per_s": 100, "p99_ms": 80}  # issue 7, int8 student on 2 cores
 
 
-def default_model(size: int = 128) -> Path:
-    path = REPO / "var" / "bench" / f"student-{size}" / "student-int8.tflite"  # the export stage's name
+def default_model(bench: Path, size: int = 128) -> Path:
+    path = bench / f"student-{size}" / "student-int8.tflite"  # the export stage's name
     if not path.exists():
         import numpy as np
 
@@ -73,8 +76,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(model: Path, port: int, workers: int | None, log_path: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "prodseg.cli", "--var", str(REPO / "var" / "bench"), "serve",
+def start_server(model: Path, port: int, workers: int | None, bench: Path) -> subprocess.Popen:
+    log_path = bench / "serve_bench.log"
+    command = [sys.executable, "-m", "prodseg.cli", "--var", str(bench), "serve",
                "--model", str(model), "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
@@ -128,14 +132,16 @@ def main() -> None:
     parser.add_argument("--image", type=Path, help="the photo every request sends")
     parser.add_argument("--workers", type=int, help="the server's parallel requests (default: its own)")
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--var", type=Path,
+                        help="runtime folder (default: PRODSEG_VAR or paths.var); files go to <var>/bench")
     args = parser.parse_args()
 
-    model = args.model or default_model()
+    bench = (args.var.resolve() if args.var else Settings.load().var_dir) / "bench"
+    bench.mkdir(parents=True, exist_ok=True)
+    model = args.model or default_model(bench)
     image = args.image.read_bytes() if args.image else default_image()
     port = free_port()
-    log_path = REPO / "var" / "bench" / "serve_bench.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    server = start_server(model, port, args.workers, log_path)
+    server = start_server(model, port, args.workers, bench)
     url = f"http://127.0.0.1:{port}"
     try:
         info = httpx.get(f"{url}/model").json()

@@ -180,6 +180,11 @@ class ServeConfig(_Section):
     threads: PositiveInt = 1                # interpreter threads per request
     max_upload_bytes: PositiveInt = 15_000_000
     max_pixels: PositiveInt = 25_000_000    # larger images get a 413, never a decode
+    max_output_pixels: PositiveInt = 4_000_000  # masks and cut-outs of larger images come reduced by a whole factor
+    decode_pixels: PositiveInt = 50_000_000 # pixels being decoded at once across requests (up to 4 bytes each)
+    queue_timeout_s: PositiveFloat = 20     # wait this long for a worker or the decode budget, then 503
+    body_timeout_s: PositiveFloat = 60      # a request body must have arrived by then, else 408
+    max_in_flight: PositiveInt = 64         # requests at once (not /health); more get a quick 503
 
 
 class RunsConfig(_Section):

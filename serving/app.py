@@ -1,7 +1,8 @@
 """The FastAPI app: REST API (/predict, /segment, /health, /model, /reload) and the web page.
 
 Routes are thin: they read the capped upload and hand it to the predictor in a worker
-thread. Every refusal is a JSON body ``{"success": false, "error": "..."}`` with a 4xx status.
+thread. Every refusal is a JSON body ``{"success": false, "error": "..."}`` with a 4xx status,
+or a 503 when the server is busy (with ``Retry-After``) or has no model.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +21,12 @@ from starlette.exceptions import HTTPException
 
 from prodseg.classes import PRODUCT_CLASSES
 from prodseg.settings import Settings
+from serving.admission import Admission
 from serving.body_limit import BodyLimit
+from serving.budget import ServerBusy
+from serving.errors import documented, error_response
 from serving.gallery import Gallery
+from serving.headers import SecurityHeaders
 from serving.images import FORMATS, UploadError, check_bytes
 from serving.model_source import ModelUnavailable
 from serving.predictor import Cutout
@@ -33,12 +38,15 @@ MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the fi
 SHA256 = r"^[0-9a-f]{64}$"
 # The page runs only its own script and style; photos and the webcam stay local (blob:, mediastream:).
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
-            "object-src 'none'; base-uri 'none'; form-action 'none'")
+            "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 IMAGE_FIELD = File(description=f"the photo: {', '.join(FORMATS)}; other fields are ignored")
+UPLOAD_ERRORS = documented(400, 408, 413, 415, 422, 503)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"success": False, "error": message}, status_code=status)
+class _App(FastAPI):
+    def build_middleware_stack(self):
+        # Outside even Starlette's error middleware, so that its 500s carry the headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -55,29 +63,34 @@ def _validation_message(exc: RequestValidationError) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UploadError)
     async def upload_error(_request: Request, exc: UploadError):
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
 
     @app.exception_handler(ModelUnavailable)
     async def model_unavailable(_request: Request, exc: ModelUnavailable):
-        return _error(503, str(exc))
+        return error_response(503, str(exc))
+
+    @app.exception_handler(ServerBusy)
+    async def server_busy(_request: Request, exc: ServerBusy):
+        return error_response(503, str(exc), {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError):
-        return _error(422, _validation_message(exc))
+        return error_response(422, _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException):
-        return _error(exc.status_code, str(exc.detail))
+    async def http_error(_request: Request, exc: HTTPException):  # headers: a 405's Allow, a 408's Connection
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception):  # a bug, not bad input: still JSON, and logged
         log.error("unhandled error", exc_info=exc)
-        return _error(500, "internal error; the server log has the details")
+        return error_response(500, "internal error; the server log has the details")
 
 
 def _png(cut: Cutout, version: str | None) -> Response:
     headers = {"X-Label": cut.label, "X-Score": str(cut.score), "X-Box": ",".join(map(str, cut.box)),
-               "X-Crop-Box": ",".join(map(str, cut.crop_box)), "X-Model-Version": version or ""}
+               "X-Crop-Box": ",".join(map(str, cut.crop_box)), "X-Input-Size": "x".join(map(str, cut.input_size)),
+               "X-Model-Version": version or ""}
     return Response(cut.png, media_type="image/png", headers=headers)
 
 
@@ -85,15 +98,17 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     """The app for ``settings``; ``model`` defaults to resolving and loading it (raises ModelUnavailable)."""
     serve = settings.config.serve
     model = model or ServedModel(settings)
-    app = FastAPI(title="prodseg", version="0.1.0",
-                  description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
+    app = _App(title="prodseg", version="0.1.0",
+               description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
     app.state.model = model
     app.state.gallery = Gallery.load(settings)
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=serve.max_upload_bytes + MULTIPART_SLACK,
-                       message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes")
+                       message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes",
+                       timeout=serve.body_timeout_s)
+    app.add_middleware(Admission, limit=serve.max_in_flight)  # added last: outside BodyLimit, refuses first
 
     async def read_capped(image: UploadFile) -> bytes:
         return check_bytes(await image.read(serve.max_upload_bytes + 1), serve.max_upload_bytes)
@@ -103,17 +118,18 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
         cut = await run_in_threadpool(predictor.segment, data, label, crop)
         return _png(cut, predictor.source.version)
 
-    @app.post("/predict", summary="Product instances in a photo")
+    @app.post("/predict", summary="Product instances in a photo", responses=UPLOAD_ERRORS)
     async def predict(image: UploadFile = IMAGE_FIELD) -> dict:
-        """Each product found: label, score, box [x0, y0, x1, y1] and area in input pixels, mask as COCO RLE."""
+        """Each product found: label, score, box [x0, y0, x1, y1], area and mask (COCO RLE) in output pixels:
+        the input's, or for an input over serve.max_output_pixels the input reduced by a whole factor."""
         return await run_in_threadpool(model.predictor.predict, await read_capped(image))
 
     @app.post("/segment", summary="The product cut out as an RGBA PNG",
-              response_class=Response, responses={200: {"content": {"image/png": {}}}})
+              response_class=Response, responses={200: {"content": {"image/png": {}}}, **UPLOAD_ERRORS})
     async def segment(image: UploadFile = IMAGE_FIELD,
                       label: str | None = Form(None, description=f"one of {', '.join(PRODUCT_CLASSES)}"),
                       crop: bool = Form(False, description="crop to the product instead of the whole input")):
-        """The largest product (or every instance of ``label``) at the input resolution, edges smoothed."""
+        """The largest product (or every instance of ``label``) at the output resolution, edges smoothed."""
         return await cut_out(await read_capped(image), label, crop)
 
     @app.get("/health", summary="Liveness and the served model")
@@ -127,7 +143,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
         return {**predictor.source.describe(), "input_size": {"width": width, "height": height},
                 "workers": predictor.pool.workers}
 
-    @app.post("/reload", summary="Pick up a new champion (and a new catalog) without a restart")
+    @app.post("/reload", summary="Pick up a new champion (and a new catalog) without a restart",
+              responses=documented(503))
     async def reload() -> dict:
         try:
             result = await run_in_threadpool(model.reload)
@@ -153,11 +170,13 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
             raise HTTPException(404, f"no catalog photo {sha256}")
         return product.path
 
-    @app.get("/images/{sha256}", summary="A catalog photo", response_class=FileResponse)
+    @app.get("/images/{sha256}", summary="A catalog photo", response_class=FileResponse,
+             responses=documented(404, 422))
     def image(sha256: str = PathParam(pattern=SHA256)):
         return FileResponse(catalog_file(sha256), headers={"Cache-Control": "max-age=3600"})
 
-    @app.get("/cutouts/{sha256}.png", summary="A catalog photo's product cut out (cropped)", response_class=Response)
+    @app.get("/cutouts/{sha256}.png", summary="A catalog photo's product cut out (cropped)", response_class=Response,
+             responses=documented(400, 404, 422, 503))
     async def catalog_cutout(sha256: str = PathParam(pattern=SHA256)):
         data = await run_in_threadpool(catalog_file(sha256).read_bytes)
         return await cut_out(data, None, True)

@@ -2,24 +2,33 @@
 
 Size limits are checked on the header, before any pixel is decoded; every mode
 (16-bit, CMYK, palette, transparent) becomes RGB exactly as the labeller and
-training loader see it; animated images use their first frame.
+training loader see it; animated images use their first frame. Decoding reduces
+as early as the format allows, so its memory follows the size asked for.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from labelling.load import to_rgb  # the conversion training saw; one definition
+from serving.budget import PixelBudget
 
 # Only formats with pure-Python/C decoders inside Pillow: EPS/PDF and friends shell out (Ghostscript).
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG also opens multi-picture (MPO) files
 EXIF_ORIENTATION = 0x0112
 _SWAPPED = {5, 6, 7, 8}  # EXIF orientations that turn the image by 90 degrees
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}  # what ImageOps.exif_transpose does, by the orientation read at open
+STRIP_PIXELS = 1 << 18  # source pixels converted at a time: never a full-size converted copy
 
 
 class UploadError(Exception):
@@ -33,7 +42,7 @@ class UploadError(Exception):
 
 @dataclass
 class Upload:
-    image: Image.Image   # opened: header parsed, pixels not decoded yet
+    image: Image.Image   # opened: header parsed, pixels not decoded yet (``decode`` once, then closed)
     width: int           # as displayed (EXIF orientation applied)
     height: int
     orientation: int
@@ -64,33 +73,85 @@ def open_image(data: bytes, max_pixels: int) -> Upload:
     if width * height > max_pixels:
         raise UploadError(413, f"image is {width}x{height} ({width * height / 1e6:.1f} megapixels); "
                                f"the limit is {max_pixels / 1e6:.1f} megapixels")
-    try:
-        orientation = int(image.getexif().get(EXIF_ORIENTATION, 1))
-    except Exception:  # noqa: BLE001 - unreadable EXIF: show the image as stored
-        orientation = 1
+    orientation = _orientation(image)
     if orientation in _SWAPPED:
         width, height = height, width
     return Upload(image, width, height, orientation)
 
 
-def decode(upload: Upload, at_least: tuple[int, int] | None = None) -> np.ndarray:
-    """RGB uint8 (H, W, 3) as displayed.
+def _orientation(image: Image.Image) -> int:
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1  # PNG's getexif() decodes every pixel to look for an eXIf chunk after them: header only, here
+    try:
+        return int(image.getexif().get(EXIF_ORIENTATION, 1))
+    except Exception:  # noqa: BLE001 - unreadable EXIF: show the image as stored
+        return 1
 
-    ``at_least`` (width, height): the caller only needs this many pixels, so a JPEG
-    may be decoded at 1/2..1/8 scale (the DCT does the reduction; much faster) and
-    other formats are box-reduced right after decoding. The result is then smaller
-    than ``upload.width x upload.height``.
+
+def reduction(width: int, height: int, max_pixels: int) -> int:
+    """The smallest whole factor that brings ``width x height`` to at most ``max_pixels`` (1: none needed)."""
+    factor = max(1, math.isqrt(width * height // max(1, max_pixels)))
+    while math.ceil(width / factor) * math.ceil(height / factor) > max_pixels:
+        factor += 1
+    return factor
+
+
+def reduced_size(upload: Upload, factor: int) -> tuple[int, int]:
+    """(width, height) as displayed after reducing by ``factor`` (a partial last box still counts)."""
+    return math.ceil(upload.width / factor), math.ceil(upload.height / factor)
+
+
+def decode(upload: Upload, factor: int = 1, budget: PixelBudget | None = None) -> np.ndarray:
+    """RGB uint8 (H, W, 3) as displayed, box-reduced by ``factor``: ``reduced_size(upload, factor)``.
+
+    A JPEG is decoded at 1/2..1/8 scale in the DCT where the factor allows; other formats
+    decode at full size (held in ``budget`` until reduced) and are converted and reduced a
+    strip of rows at a time, so no full-size RGB copy exists.
     """
     image = upload.image
-    want = (at_least[::-1] if upload.orientation in _SWAPPED else at_least) if at_least else None
-    if want and image.format in ("JPEG", "MPO"):
-        image.draft("RGB", want)
-    try:
-        image.load()
-        factor = min(image.width // want[0], image.height // want[1]) if want else 1
-        if factor >= 2 and image.mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
-            image = image.reduce(factor)  # other formats: box-downsample before converting, to bound memory
-        image = ImageOps.exif_transpose(image)
-        return np.asarray(to_rgb(image))
-    except Exception as exc:  # noqa: BLE001 - truncated or corrupt data surfaces as OSError, SyntaxError, ...
-        raise UploadError(400, f"image data is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+    width, height = reduced_size(upload, factor)
+    target = (height, width) if upload.orientation in _SWAPPED else (width, height)  # as stored
+    stored_width = image.width
+    if factor > 1 and image.format in ("JPEG", "MPO"):
+        image.draft("RGB", target)  # picks the largest DCT scale (1/2, 1/4, 1/8) that keeps at least `target`
+    drafted = round(stored_width / image.width)
+    with budget.hold(image.width * image.height) if budget else nullcontext():
+        try:
+            image.load()
+            rgb = _reduced_rgb(image, max(1, factor // drafted))
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt data surfaces as OSError, SyntaxError, ...
+            raise UploadError(400, f"image data is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+        finally:
+            image.close()  # the full-size pixels go now, not when the request ends
+    if rgb.size != target:  # a JPEG drafted to a scale that does not divide the factor
+        rgb = rgb.resize(target, Image.BOX)
+    transpose = _TRANSPOSE.get(upload.orientation)
+    return np.asarray(rgb.transpose(transpose) if transpose is not None else rgb)
+
+
+def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
+    """``to_rgb(image).reduce(factor)``, converted a strip of rows at a time."""
+    if image.mode in ("I", "F"):  # to_rgb scales these by the whole image's maximum; reduce handles them as is
+        return to_rgb(image.reduce(factor) if factor > 1 else image)
+    convert = _grey16 if image.mode.startswith("I;16") else to_rgb
+    rows = max(1, STRIP_PIXELS // (image.width * factor)) * factor
+    size = (math.ceil(image.width / factor), math.ceil(image.height / factor))
+    out = None
+    for top in range(0, image.height, rows):
+        strip = convert(image.crop((0, top, image.width, min(image.height, top + rows))))
+        strip = strip.reduce(factor) if factor > 1 else strip
+        out = out or Image.new(strip.mode, size)
+        out.paste(strip, (0, top // factor))
+    return out.convert("RGB")  # a copy when it is RGB already: small by now
+
+
+@cache
+def _grey16_levels() -> np.ndarray:
+    """to_rgb's 8-bit level for each 16-bit grey value, taken from to_rgb itself."""
+    ramp = Image.fromarray(np.arange(1 << 16, dtype=np.uint16).reshape(256, 256))
+    return np.asarray(to_rgb(ramp))[..., 0].ravel()
+
+
+def _grey16(strip: Image.Image) -> Image.Image:
+    """``to_rgb`` of 16-bit grey, kept as one channel (reduced before it becomes RGB) and without floats."""
+    return Image.fromarray(_grey16_levels()[np.asarray(strip)])

@@ -37,6 +37,12 @@ class ModelSource:
     metrics: dict[str, float] = field(default_factory=dict)
     sizes_mb: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # The file as resolved, read once here: a key read later would see a replaced file in both sources.
+    stamp: tuple[int, ...] = field(init=False, compare=False)
+
+    def __post_init__(self):
+        stat = self.path.stat()
+        object.__setattr__(self, "stamp", (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
 
     @property
     def label(self) -> str:
@@ -45,14 +51,13 @@ class ModelSource:
 
     @property
     def key(self) -> tuple:
-        """Identity for reloads: same key, same model (a replaced file changes its mtime)."""
-        stat = self.path.stat()
-        return self.origin, self.version, self.variant, stat.st_mtime_ns, stat.st_size
+        """Identity for reloads: same key, same model (a file copied over, moved over or touched changes its stamp)."""
+        return self.origin, self.version, self.variant, self.stamp
 
     def describe(self) -> dict:
         return {"name": self.name, "version": self.version, "variant": self.variant, "aliases": list(self.aliases),
                 "origin": self.origin, "run_id": self.run_id, "file": self.path.name,
-                "file_bytes": self.path.stat().st_size, "metrics": self.metrics, "sizes_mb": self.sizes_mb,
+                "file_bytes": self.stamp[1], "metrics": self.metrics, "sizes_mb": self.sizes_mb,
                 "tags": self.tags}
 
 

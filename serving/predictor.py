@@ -2,7 +2,9 @@
 
 The image is resized to the model's own input size the way training resized it,
 instances come from ``evaluation.instances.detect`` at model resolution, and each
-mask is upsampled and smoothed to the input resolution.
+mask is upsampled and smoothed to the output resolution: the input's, or for an input
+over ``serve.max_output_pixels`` the input reduced by a whole factor to fit. So the
+memory a request takes follows the model and that cap, not the upload.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from evaluation.instances import Detection, detect, softmax
 from labelling.coco import encode_rle
 from prodseg.classes import PRODUCT_CLASSES
 from prodseg.settings import Settings
-from serving.images import UploadError, decode, open_image
+from serving.budget import PixelBudget
+from serving.images import Upload, UploadError, decode, open_image, reduced_size, reduction
 from serving.masks import binary, box_of, cutout, png_bytes, soft_mask
 from serving.model_source import ModelSource
 from serving.segmenter import Segmenter, SegmenterPool
@@ -38,17 +41,19 @@ class Cutout:
     png: bytes
     label: str
     score: float
-    box: tuple[int, int, int, int]        # the product in input pixels
-    crop_box: tuple[int, int, int, int]   # the part of the input the PNG covers
+    box: tuple[int, int, int, int]        # the product in output pixels
+    crop_box: tuple[int, int, int, int]   # the part of the output the PNG covers
+    input_size: tuple[int, int]           # (width, height) of the upload; the output is this reduced to fit
 
 
 class Predictor:
     def __init__(self, source: ModelSource, settings: Settings, workers: int | None = None):
         serve, evaluate = settings.config.serve, settings.config.evaluate
         self.source = source
-        self.pool = SegmenterPool(source, workers or default_workers(), serve.threads)
+        self.pool = SegmenterPool(source, workers or default_workers(), serve.threads, serve.queue_timeout_s)
+        self.budget = PixelBudget(serve.decode_pixels, serve.queue_timeout_s)
         self.size = self.pool.size
-        self.max_pixels = serve.max_pixels
+        self.max_pixels, self.max_output_pixels = serve.max_pixels, serve.max_output_pixels
         self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
 
     def model_info(self) -> dict:
@@ -58,31 +63,36 @@ class Predictor:
         probs = softmax(runner.logits(model_input(rgb, self.size)))
         return detect(probs, self.min_frac, self.class_vote)
 
+    def _output_factor(self, upload: Upload) -> int:
+        return reduction(upload.width, upload.height, self.max_output_pixels)
+
     def predict(self, data: bytes) -> dict:
         """The /predict body: every product instance with its label, score, box, area and RLE mask."""
         upload = open_image(data, self.max_pixels)
         height, width = self.size
+        out_width, out_height = reduced_size(upload, self._output_factor(upload))
         # The pool slot covers decoding too: at most `workers` decoded images are in memory at once.
         with self.pool.acquire() as runner:
-            detections = self._detect(runner, decode(upload, at_least=(2 * width, 2 * height)))
+            at_model_size = max(1, min(upload.width // (2 * width), upload.height // (2 * height)))
+            detections = self._detect(runner, decode(upload, at_model_size, self.budget))
             predictions = []
             for det in detections:
-                mask = binary(soft_mask(det.mask, upload.width, upload.height))
+                mask = binary(soft_mask(det.mask, out_width, out_height))
                 box = box_of(mask)
-                if box is None:  # a sliver that vanished at full resolution
+                if box is None:  # a sliver that vanished at the output resolution
                     continue
                 predictions.append({"label": det.label, "class_id": det.class_id, "score": round(det.score, 4),
                                     "box": list(box), "area": int(mask.sum()), "mask": encode_rle(mask)})
-        return {"success": True, "model": self.model_info(),
-                "image": {"width": upload.width, "height": upload.height}, "predictions": predictions}
+        return {"success": True, "model": self.model_info(), "image": {"width": upload.width, "height": upload.height},
+                "output": {"width": out_width, "height": out_height}, "predictions": predictions}
 
     def segment(self, data: bytes, label: str | None = None, crop: bool = False) -> Cutout:
-        """The largest product (or every instance of ``label``) cut out as RGBA PNG at the input resolution."""
+        """The largest product (or every instance of ``label``) cut out as RGBA PNG at the output resolution."""
         if label is not None and label not in PRODUCT_CLASSES:
             raise UploadError(400, f"unknown label {label!r}; expected one of {', '.join(PRODUCT_CLASSES)}")
         upload = open_image(data, self.max_pixels)
         with self.pool.acquire() as runner:
-            rgb = decode(upload)
+            rgb = decode(upload, self._output_factor(upload), self.budget)
             detections = self._detect(runner, rgb)
             chosen = [d for d in detections if label in (None, d.label)]
             if not chosen:
@@ -92,7 +102,8 @@ class Predictor:
                 chosen = chosen[:1]  # detections come largest first: the product
             mask = np.logical_or.reduce([d.mask for d in chosen])
             score = sum(d.score * d.area for d in chosen) / sum(d.area for d in chosen)
-            alpha = soft_mask(mask, upload.width, upload.height)
+            alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0])
             rgba, crop_box = cutout(rgb, alpha, crop)
             box = box_of(binary(alpha)) or crop_box
-            return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box)
+            return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box,
+                          (upload.width, upload.height))

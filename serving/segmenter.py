@@ -13,6 +13,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
+from serving.budget import ServerBusy
 from serving.model_source import KERAS, ModelSource, ModelUnavailable
 
 
@@ -23,10 +24,10 @@ class Segmenter(Protocol):
 
 
 class Tflite:
-    def __init__(self, path: Path, threads: int):
+    def __init__(self, content: bytes, path: Path, threads: int):
         from training.export import TfliteSegmenter  # noqa: PLC0415
 
-        self.runner = TfliteSegmenter(path, threads)
+        self.runner = TfliteSegmenter(content, threads)
         self.size = _fixed_size(self.runner.input["shape"], path)
         self.logits = self.runner.logits
 
@@ -52,12 +53,15 @@ def _fixed_size(shape, path: Path) -> tuple[int, int]:
 class SegmenterPool:
     """``workers`` loaded copies of one model; ``acquire()`` lends one to a request."""
 
-    def __init__(self, source: ModelSource, workers: int, threads: int):
+    def __init__(self, source: ModelSource, workers: int, threads: int, timeout: float):
         # One Keras model serves every thread (TF ops are thread-safe); TFLite needs its own interpreter each.
         count = 1 if source.variant == KERAS else max(1, workers)
+        # Read into memory, not mapped: a file copied over the served one must not change the running model.
+        content = None if source.variant == KERAS else source.path.read_bytes()
         self._free: queue.Queue = queue.Queue()
+        self.timeout = timeout
         for _ in range(count):
-            runner = Keras(source.path) if source.variant == KERAS else Tflite(source.path, threads)
+            runner = Keras(source.path) if content is None else Tflite(content, source.path, threads)
             runner.logits(np.zeros((*runner.size, 3), np.float32))  # warm up: first invoke sets up kernels
             self._free.put(runner)
         self.size: tuple[int, int] = runner.size
@@ -65,7 +69,11 @@ class SegmenterPool:
 
     @contextmanager
     def acquire(self) -> Iterator[Segmenter]:
-        runner = self._free.get()
+        """A runner, waiting up to ``timeout`` seconds for one (then ServerBusy)."""
+        try:
+            runner = self._free.get(timeout=self.timeout)
+        except queue.Empty:
+            raise ServerBusy(f"all {self.workers} workers busy for {self.timeout:g} s; try again shortly") from None
         try:
             yield runner
         finally:

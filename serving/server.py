@@ -14,21 +14,23 @@ from fastapi import FastAPI
 
 from prodseg.settings import Settings
 from serving.app import create_app
+from serving.memory import map_large_blocks
 from serving.model_source import ModelUnavailable
 from serving.state import ServedModel
 
 log = logging.getLogger(__name__)
-# Requests in flight at once; more get a quick 503 instead of queueing uploads in memory.
-LIMIT_CONCURRENCY = 64
 
 
 def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    # No limit_concurrency: the app bounds requests in flight itself (serving/admission.py), in JSON,
+    # and keeps /health answering; uvicorn's would refuse everything in plain text.
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False,
-                          limit_concurrency=LIMIT_CONCURRENCY, timeout_graceful_shutdown=5)
+                          timeout_graceful_shutdown=5)
 
 
 def serve(settings: Settings, workers: int | None = None) -> None:
     """Serve until Ctrl-C / SIGTERM; SIGHUP reloads the champion."""
+    map_large_blocks()  # before any image arrives: freed image memory then goes back to the OS
     model = ServedModel(settings, workers)
     app = create_app(settings, model)
     serve_cfg = settings.config.serve

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from prodseg.settings import Settings
-from serving.model_source import ModelSource, resolve
+from serving.model_source import ModelSource, ModelUnavailable, resolve
 from serving.predictor import Predictor
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,12 @@ class ServedModel:
         self.predictor = self._load(resolve(settings))
 
     def _load(self, source: ModelSource) -> Predictor:
-        predictor = Predictor(source, self.settings, self.workers)
+        try:
+            predictor = Predictor(source, self.settings, self.workers)
+        except ModelUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a file caught half-copied: refuse it, keep the old model
+            raise ModelUnavailable(f"cannot load {source.path}: {type(exc).__name__}: {exc}") from None
         height, width = predictor.size
         log.info("serving %s from %s: input %dx%d, %d worker(s)", source.label, source.origin, width, height,
                  predictor.pool.workers)

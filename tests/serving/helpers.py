@@ -10,14 +10,23 @@ plumbing matters.
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
+import httpx
 import keras
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 from prodseg.classes import NUM_CLASSES, class_id
-from prodseg.settings import Settings
+from prodseg.settings import REPO_ROOT, Settings
 from training.export import convert
 
 SIZE = 64
@@ -73,3 +82,55 @@ def serve_settings(root: Path, data: Path | None = None, **serve) -> Settings:
     overrides = {"paths": {"var": str(root / "var"), "data": str(data or root / "data")},
                  "mlflow": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"}, "serve": serve}
     return Settings.load(overrides, environ={})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak so far (VmHWM), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+@contextmanager
+def serve_process(root: Path, model: Path, data: Path, workers: int | None = None,
+                  **serve) -> Iterator[tuple[str, int]]:
+    """`python -m prodseg.cli serve` in its own process, as deployed; yields (base URL, pid).
+
+    ``serve``: ``serve.*`` settings, e.g. ``max_upload_bytes=1000``.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODSEG", "MLFLOW_"))}
+    overrides = [arg for key, value in serve.items() for arg in ("--set", f"serve.{key}={value}")]
+    log_path = root / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prodseg.cli", "--var", str(root / "var"), "--data", str(data), *overrides,
+             "serve", "--model", str(model), "--port", str(port), *(["--workers", str(workers)] if workers else [])],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"server did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        try:
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

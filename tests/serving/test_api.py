@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
 import struct
-import subprocess
-import sys
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -21,57 +15,17 @@ from scipy import ndimage
 
 from labelling.coco import decode_rle
 from labelling.instances import box_from_mask
-from prodseg.settings import REPO_ROOT
-from tests.serving.helpers import PRODUCTS, encoded, photo
+from tests.serving.helpers import PRODUCTS, encoded, photo, rss_mb, serve_process
 
 MAX_UPLOAD = 2_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
 
 
 @pytest.fixture(scope="module")
 def server(models_dir, catalog_data, tmp_path_factory):
     """`python -m prodseg.cli serve` in its own process; yields (base URL, pid)."""
-    port = free_port()
-    root = tmp_path_factory.mktemp("serve")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODSEG", "MLFLOW_"))}
-    log = open(root / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prodseg.cli", "--var", str(root / "var"), "--data", str(catalog_data),
-         "--set", f"serve.max_upload_bytes={MAX_UPLOAD}", "serve", "--model", str(models_dir / "dark-int8.tflite"),
-         "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
-        time.sleep(0.25)
-    try:
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with serve_process(tmp_path_factory.mktemp("serve"), models_dir / "dark-int8.tflite", catalog_data,
+                       max_upload_bytes=MAX_UPLOAD) as served:
+        yield served
 
 
 @pytest.fixture
@@ -189,7 +143,7 @@ def bad_payload(spec) -> bytes:
 
 @pytest.mark.parametrize("endpoint", ["/predict", "/segment"])
 def test_bad_inputs_get_a_clear_4xx_json_error_and_memory_stays_bounded(client, server, endpoint):
-    before = peak_rss_mb(server[1])
+    before = rss_mb(server[1], "VmHWM")
     for name, (spec, status, message) in BAD.items():
         if "label" in spec and endpoint == "/predict":
             continue
@@ -199,7 +153,7 @@ def test_bad_inputs_get_a_clear_4xx_json_error_and_memory_stays_bounded(client, 
         body = response.json()
         assert body["success"] is False and message in body["error"], (name, body)
     # A decoded 60 MP image alone would take 180 MB (RGB); the header check refused it first.
-    assert peak_rss_mb(server[1]) - before < 60
+    assert rss_mb(server[1], "VmHWM") - before < 60
     assert client.get("/health").json()["status"] == "ok"
 
 
@@ -276,3 +230,45 @@ def test_gallery_serves_catalog_photos_by_hash_only(client, catalog_data):
     page = client.get("/")
     assert page.status_code == 200 and 'id="gallery"' in page.text
     assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self': no inline script
+
+
+def test_every_response_carries_the_security_headers(client):
+    image = encoded(photo())
+    responses = {
+        "page": client.get("/"), "health": client.get("/health"), "static": client.get("/static/app.js"),
+        "catalog photo": client.get(client.get("/api/products").json()["products"][0]["image_url"]),
+        "cut-out": post(client, "/segment", image), "predict": post(client, "/predict", image),
+        "415": post(client, "/predict", b"not an image"), "404": client.get("/nowhere"),
+        "405": client.request("TRACE", "/health"), "docs": client.get("/docs"),
+    }
+    for name, response in responses.items():
+        assert response.status_code < 500, name
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", name
+        assert headers["x-frame-options"] == "DENY", name
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], name
+        assert headers["referrer-policy"] == "no-referrer", name
+
+
+@pytest.mark.parametrize("path, allowed", [("/", {"GET"}), ("/health", {"GET"}), ("/predict", {"POST"}),
+                                           ("/static/app.js", {"GET", "HEAD"})])
+def test_trace_is_refused_with_405_json_and_allow(client, path, allowed):
+    response = client.request("TRACE", path, headers={"X-Secret": "echo me"})
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed
+    assert response.json() == {"success": False, "error": "Method Not Allowed"}
+    assert "echo me" not in response.text
+
+
+def test_openapi_lists_the_refusals_each_route_gives(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    upload = {400, 408, 413, 415, 422, 503}
+    expected = {("/predict", "post"): upload, ("/segment", "post"): upload, ("/reload", "post"): {503},
+                ("/images/{sha256}", "get"): {404, 422}, ("/cutouts/{sha256}.png", "get"): {400, 404, 422, 503}}
+    for (path, method), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert {int(s) for s in responses} - {200} == statuses, path
+        for status in statuses:
+            schema = responses[str(status)]["content"]["application/json"]["schema"]
+            assert schema["$ref"].endswith("/ErrorBody"), (path, status)
+            assert responses[str(status)]["description"], (path, status)

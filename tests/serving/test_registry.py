@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,34 @@ def test_reload_swaps_in_a_new_champion_without_a_restart(root, models_dir, stud
         assert failed.status_code == 503
         assert failed.json()["error"].endswith(f"; still serving {NAME} v2 (int8)")
         assert client.get("/health").json()["model"]["version"] == "2"
+
+
+def test_reload_picks_up_a_model_file_replaced_at_the_same_path(root, models_dir, student_int8):
+    served = root / "model.tflite"
+    shutil.copyfile(student_int8, served)
+    settings = serve_settings(root, model=str(served))
+    data = encoded(photo(96, 80))
+    with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        def predictions():
+            return client.post("/predict", files={"image": ("a.png", data)}).json()["predictions"]
+
+        before = predictions()
+        shutil.copyfile(models_dir / "dark-int8.tflite", served)  # copied over it: same path, same inode
+        assert predictions() == before  # the running model is the bytes it loaded, not the file now there
+        reload = client.post("/reload").json()
+        assert reload["reloaded"] is True and reload["model"]["name"] == "model.tflite"
+        assert client.get("/model").json()["file_bytes"] == served.stat().st_size
+        [found] = predictions()
+        assert found["label"] == "couch"
+        assert client.post("/reload").json()["reloaded"] is False
+
+        stat = served.stat()
+        os.utime(served, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched
+        assert client.post("/reload").json()["reloaded"] is True
+        assert client.post("/reload").json()["reloaded"] is False
+
+        served.write_bytes(b"half a model")  # caught mid-copy: refused, the loaded model keeps serving
+        failed = client.post("/reload")
+        assert failed.status_code == 503 and "cannot load" in failed.json()["error"]
+        assert failed.json()["error"].endswith("; still serving model.tflite (tflite)")
+        assert predictions()[0]["label"] == "couch"
