@@ -51,18 +51,32 @@ def site_lock(state_dir: Path, site: str) -> Iterator[int]:
 
 
 @contextmanager
-def _forwarding_signals(proc: subprocess.Popen) -> Iterator[None]:
-    """SIGTERM/SIGINT to this process go to the child, which stops gracefully; we wait for it."""
+def _forwarding_signals(proc: subprocess.Popen) -> Iterator[list[float]]:
+    """SIGTERM/SIGINT to this process go to the child, which stops gracefully; yields when they came."""
+    asked: list[float] = []
     if threading.current_thread() is not threading.main_thread():
-        yield  # handlers can only be set in the main thread; the child still dies with us
+        yield asked  # handlers can only be set in the main thread; the child still dies with us
         return
-    previous = {sig: signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def forward(signum, _frame):
+        asked.append(time.monotonic())
+        proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield asked
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    proc.terminate()
+    try:
+        return proc.wait(_STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
 
 
 def run_child(command: list[str], cwd: Path, keep_fds: tuple[int, ...] = ()) -> int:
@@ -73,16 +87,18 @@ def run_child(command: list[str], cwd: Path, keep_fds: tuple[int, ...] = ()) -> 
     """
     proc = subprocess.Popen(command, cwd=cwd, pass_fds=keep_fds, process_group=0,
                             env={**os.environ, PARENT_ENV: str(os.getpid())})
-    with _forwarding_signals(proc):
+    with _forwarding_signals(proc) as asked:
         try:
-            return proc.wait()
+            # Short waits, not one blocking wait: a signal the kernel hands to another of our threads
+            # runs its Python handler only when the main thread wakes up.
+            while True:
+                try:
+                    return proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    if asked and time.monotonic() - asked[0] > _STOP_GRACE_S:
+                        return _stop(proc)  # a graceful stop that does not end: stop it for good
         except BaseException:  # interrupted here (Dagster, an exception in a handler): never leave it running
-            proc.terminate()
-            try:
-                proc.wait(_STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
             raise
 
 
