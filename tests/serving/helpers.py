@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from PIL import Image, ImageDraw
 
 from prodseg.classes import NUM_CLASSES, class_id
 from prodseg.settings import REPO_ROOT, Settings
+from tests.pipelines.tiny import free_port
 from training.export import convert
 
 SIZE = 64
@@ -82,12 +82,6 @@ def serve_settings(root: Path, data: Path | None = None, **serve) -> Settings:
     overrides = {"paths": {"var": str(root / "var"), "data": str(data or root / "data")},
                  "mlflow": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}"}, "serve": serve}
     return Settings.load(overrides, environ={})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
