@@ -130,7 +130,7 @@ def _label_warnings(label: PhotoLabel | None, limits: Thresholds) -> tuple[Cutou
     if label is None:
         return ()
     # The teacher was told the catalog's class, so there is no class to disagree about here.
-    return tuple(cutout_warnings(label.score, label.border, "", None, limits))
+    return tuple(cutout_warnings(label.score, label.border, "", None, limits, judge="the labelling teacher"))
 
 
 def _photo_labels(labels_dir: Path) -> dict[str, PhotoLabel]:

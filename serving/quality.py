@@ -52,12 +52,13 @@ def border_share(mask: np.ndarray) -> float:
     return float(ring.mean())
 
 
-def cutout_warnings(score: float, border: float, label: str, expected: str | None,
-                    limits: Thresholds) -> list[CutoutWarning]:
-    """What is weak about one cut-out; empty when nothing is. ``expected``: the catalog's class, when known."""
+def cutout_warnings(score: float, border: float, label: str, expected: str | None, limits: Thresholds,
+                    judge: str = "the model") -> list[CutoutWarning]:
+    """What is weak about one cut-out; empty when nothing is. ``expected``: the catalog's class, when known;
+    ``judge``: who gave the score, in words."""
     warnings = []
     if score < limits.min_score:
-        warnings.append(CutoutWarning("low_score", f"the model is unsure (score {score:.2f}, below "
+        warnings.append(CutoutWarning("low_score", f"{judge} is unsure (score {score:.2f}, below "
                                                    f"{limits.min_score:.2f})"))
     if border > limits.max_border:
         warnings.append(CutoutWarning("touches_border", f"the cut-out runs along {border:.0%} of the photo's edge: "
