@@ -40,7 +40,7 @@ function modelFigures(model) {
   const latency = metrics[`latency_ms.${variant}`];
   const figures = [];
   if (iou !== undefined) figures.push(`test IoU ${Number(iou).toFixed(3)}`);
-  if (Number.isFinite(size)) figures.push(`${Number(size).toFixed(1)} MB`);
+  if (Number.isFinite(size)) figures.push(size < 1 ? `${Math.round(size * 1000)} kB` : `${size.toFixed(1)} MB`);
   if (latency !== undefined) figures.push(`${Number(latency).toFixed(1)} ms/image`);
   const {width, height} = model.input_size || {};
   if (width) figures.push(`input ${width}x${height}`);
