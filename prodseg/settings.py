@@ -185,6 +185,8 @@ class ServeConfig(_Section):
     queue_timeout_s: PositiveFloat = 20     # wait this long for a worker or the decode budget, then 503
     body_timeout_s: PositiveFloat = 60      # a request body must have arrived by then, else 408
     max_in_flight: PositiveInt = 64         # requests at once (not /health); more get a quick 503
+    warn_score: Fraction = 0.6              # a cut-out scoring below this is flagged as weak
+    warn_border: Fraction = 0.25            # ... or one covering more than this share of the photo's edge
 
 
 class RunsConfig(_Section):

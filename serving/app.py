@@ -30,6 +30,7 @@ from serving.headers import SecurityHeaders
 from serving.images import FORMATS, UploadError, check_bytes
 from serving.model_source import ModelUnavailable
 from serving.predictor import Cutout
+from serving.quality import CutoutWarning, class_labels, cutout_warnings, header_values
 from serving.state import ServedModel
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal error; the server log has the details")
 
 
-def _png(cut: Cutout, version: str | None) -> Response:
+def _png(cut: Cutout, version: str | None, warnings: list[CutoutWarning]) -> Response:
     headers = {"X-Label": cut.label, "X-Score": str(cut.score), "X-Box": ",".join(map(str, cut.box)),
                "X-Crop-Box": ",".join(map(str, cut.crop_box)), "X-Input-Size": "x".join(map(str, cut.input_size)),
-               "X-Model-Version": version or ""}
+               "X-Model-Version": version or "", **header_values(warnings)}
     return Response(cut.png, media_type="image/png", headers=headers)
 
 
@@ -113,15 +114,18 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     async def read_capped(image: UploadFile) -> bytes:
         return check_bytes(await image.read(serve.max_upload_bytes + 1), serve.max_upload_bytes)
 
-    async def cut_out(data: bytes, label: str | None, crop: bool) -> Response:
+    async def cut_out(data: bytes, label: str | None, crop: bool, expected: str | None = None) -> Response:
+        """``expected``: the catalog's class of the photo, when known; a cut-out of another class is flagged."""
         predictor = model.predictor
         cut = await run_in_threadpool(predictor.segment, data, label, crop)
-        return _png(cut, predictor.source.version)
+        warnings = cutout_warnings(cut.score, cut.border, cut.label, expected, predictor.limits)
+        return _png(cut, predictor.source.version, warnings)
 
     @app.post("/predict", summary="Product instances in a photo", responses=UPLOAD_ERRORS)
     async def predict(image: UploadFile = IMAGE_FIELD) -> dict:
         """Each product found: label, score, box [x0, y0, x1, y1], area and mask (COCO RLE) in output pixels:
-        the input's, or for an input over serve.max_output_pixels the input reduced by a whole factor."""
+        the input's, or for an input over serve.max_output_pixels the input reduced by a whole factor. Each also has
+        ``warnings``: a list of {code, text} saying why its cut-out would be weak (see serve.warn_*), or empty."""
         return await run_in_threadpool(model.predictor.predict, await read_capped(image))
 
     @app.post("/segment", summary="The product cut out as an RGBA PNG",
@@ -129,7 +133,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     async def segment(image: UploadFile = IMAGE_FIELD,
                       label: str | None = Form(None, description=f"one of {', '.join(PRODUCT_CLASSES)}"),
                       crop: bool = Form(False, description="crop to the product instead of the whole input")):
-        """The largest product (or every instance of ``label``) at the output resolution, edges smoothed."""
+        """The largest product (or every instance of ``label``) at the output resolution, edges smoothed.
+        A weak cut-out (see serve.warn_*) carries ``X-Cutout-Warnings`` (codes) and ``X-Cutout-Warning-Text``."""
         return await cut_out(await read_capped(image), label, crop)
 
     @app.get("/health", summary="Liveness and the served model")
@@ -162,23 +167,26 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     @app.get("/api/products", summary="The crawled products shown in the gallery")
     def products(category: str | None = Query(None, description="a product class; empty for all")) -> dict:
         gallery: Gallery = app.state.gallery
-        return {"categories": gallery.categories(), "products": gallery.listing(category)}
+        return {"categories": gallery.categories(), "class_labels": class_labels(),
+                "products": gallery.listing(category)}
 
-    def catalog_file(sha256: str) -> Path:
-        product = app.state.gallery.get(sha256)
-        if product is None:
+    def catalog_photo(sha256: str):
+        found = app.state.gallery.get(sha256)
+        if found is None:
             raise HTTPException(404, f"no catalog photo {sha256}")
-        return product.path
+        return found
 
     @app.get("/images/{sha256}", summary="A catalog photo", response_class=FileResponse,
              responses=documented(404, 422))
     def image(sha256: str = PathParam(pattern=SHA256)):
-        return FileResponse(catalog_file(sha256), headers={"Cache-Control": "max-age=3600"})
+        return FileResponse(catalog_photo(sha256)[1].path, headers={"Cache-Control": "max-age=3600"})
 
-    @app.get("/cutouts/{sha256}.png", summary="A catalog photo's product cut out (cropped)", response_class=Response,
+    @app.get("/cutouts/{sha256}.png", summary="A catalog photo's product cut out (cropped); warnings as /segment's, "
+             "plus a class other than the catalog's", response_class=Response,
              responses=documented(400, 404, 422, 503))
     async def catalog_cutout(sha256: str = PathParam(pattern=SHA256)):
-        data = await run_in_threadpool(catalog_file(sha256).read_bytes)
-        return await cut_out(data, None, True)
+        product, photo = catalog_photo(sha256)
+        data = await run_in_threadpool(photo.path.read_bytes)
+        return await cut_out(data, None, True, product.class_name)
 
     return app

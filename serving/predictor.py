@@ -23,6 +23,7 @@ from serving.budget import PixelBudget
 from serving.images import Upload, UploadError, decode, open_image, reduced_size, reduction
 from serving.masks import binary, box_of, cutout, png_bytes, soft_mask
 from serving.model_source import ModelSource
+from serving.quality import border_share, cutout_warnings, thresholds
 from serving.segmenter import Segmenter, SegmenterPool
 
 
@@ -44,6 +45,7 @@ class Cutout:
     box: tuple[int, int, int, int]        # the product in output pixels
     crop_box: tuple[int, int, int, int]   # the part of the output the PNG covers
     input_size: tuple[int, int]           # (width, height) of the upload; the output is this reduced to fit
+    border: float                         # share of the output's edge pixels the product covers
 
 
 class Predictor:
@@ -55,6 +57,7 @@ class Predictor:
         self.size = self.pool.size
         self.max_pixels, self.max_output_pixels = serve.max_pixels, serve.max_output_pixels
         self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
+        self.limits = thresholds(serve)
 
     def model_info(self) -> dict:
         return {"name": self.source.name, "version": self.source.version, "variant": self.source.variant}
@@ -81,8 +84,11 @@ class Predictor:
                 box = box_of(mask)
                 if box is None:  # a sliver that vanished at the output resolution
                     continue
-                predictions.append({"label": det.label, "class_id": det.class_id, "score": round(det.score, 4),
-                                    "box": list(box), "area": int(mask.sum()), "mask": encode_rle(mask)})
+                score = round(det.score, 4)
+                warnings = cutout_warnings(score, border_share(mask), det.label, None, self.limits)
+                predictions.append({"label": det.label, "class_id": det.class_id, "score": score,
+                                    "box": list(box), "area": int(mask.sum()), "mask": encode_rle(mask),
+                                    "warnings": [w.as_json() for w in warnings]})
         return {"success": True, "model": self.model_info(), "image": {"width": upload.width, "height": upload.height},
                 "output": {"width": out_width, "height": out_height}, "predictions": predictions}
 
@@ -104,6 +110,7 @@ class Predictor:
             score = sum(d.score * d.area for d in chosen) / sum(d.area for d in chosen)
             alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0])
             rgba, crop_box = cutout(rgb, alpha, crop)
-            box = box_of(binary(alpha)) or crop_box
+            solid = binary(alpha)
+            box = box_of(solid) or crop_box
             return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box,
-                          (upload.width, upload.height))
+                          (upload.width, upload.height), border_share(solid))

@@ -4,7 +4,11 @@
 
 const $ = (id) => document.getElementById(id);
 const maxUploadBytes = Number(document.body.dataset.maxUploadMb) * 1e6;
-const state = {products: [], cutoutUrl: null, roomUrl: null, background: null, x: 0, y: 0, width: 0, flipped: false};
+const ROOM_HINT = "drag the product, resize it by its corner, flip it, then download.";
+// The placed product lives in fractions of the room as shown (x, y: its top-left corner; width), so a
+// resized window, a phone's narrow screen or a download at the room's own pixels all put it in one place.
+const state = {products: [], classLabels: {}, cutoutUrl: null, roomUrl: null, background: null, roomName: "",
+               x: 0, y: 0, width: 0.4, flipped: false, selected: null, served: {}};
 
 function setStatus(id, text, isError = false) {
   const element = $(id);
@@ -27,17 +31,35 @@ function tooBig(file, statusId) {
   return true;
 }
 
-// --- the served model ---------------------------------------------------------------------------
+// --- the served model: name in the footer with its figures from /model ------------------------------
+function modelFigures(model) {
+  const metrics = model.metrics || {};
+  const variant = model.variant;
+  const iou = metrics[`tflite_${variant}_mean_iou`] ?? metrics.test_mean_iou;
+  const size = model.sizes_mb?.[variant] ?? model.file_bytes / 1e6;
+  const latency = metrics[`latency_ms.${variant}`];
+  const figures = [];
+  if (iou !== undefined) figures.push(`test IoU ${Number(iou).toFixed(3)}`);
+  if (Number.isFinite(size)) figures.push(size < 1 ? `${Math.round(size * 1000)} kB` : `${size.toFixed(1)} MB`);
+  if (latency !== undefined) figures.push(`${Number(latency).toFixed(1)} ms/image`);
+  const {width, height} = model.input_size || {};
+  if (width) figures.push(`input ${width}x${height}`);
+  return figures.join(" · ");
+}
+
 async function showModel() {
   try {
-    const model = (await (await fetch("/health")).json()).model;
+    const response = await fetch("/model");
+    if (!response.ok) throw new Error(await errorText(response));
+    const model = await response.json();
     $("model-label").textContent = `${model.name}${model.version ? " v" + model.version : ""} (${model.variant})`;
+    $("model-figures").textContent = modelFigures(model);
   } catch {
     $("model-label").textContent = "unavailable";
   }
 }
 
-// --- gallery ----------------------------------------------------------------------------------------
+// --- gallery: grouped by the shop's categories, searchable --------------------------------------------
 async function loadGallery() {
   const response = await fetch("/api/products");
   if (!response.ok) {
@@ -45,14 +67,31 @@ async function loadGallery() {
     return;
   }
   const body = await response.json();
-  for (const category of body.categories) {
+  state.products = body.products;
+  state.classLabels = body.class_labels || {};
+  for (const shelf of [...new Set(state.products.map((p) => p.shelf))].sort()) {
     const option = document.createElement("option");
-    option.value = category;
-    option.textContent = category;
+    option.value = shelf;
+    option.textContent = shelf;
     $("category").append(option);
   }
-  state.products = body.products;
   renderGallery();
+}
+
+function warningsOf(product) {
+  return state.served[product.sha256] ?? product.warnings;
+}
+
+function setBadge(button, warnings) {
+  let badge = button.querySelector(".badge");
+  if (!warnings.length) return badge?.remove();
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "⚠ weak cut-out";
+    button.prepend(badge);
+  }
+  badge.title = warnings.map((w) => w.text).join("\n");
 }
 
 function productButton(product) {
@@ -60,6 +99,7 @@ function productButton(product) {
   button.type = "button";
   button.className = "product";
   button.dataset.sha = product.sha256;
+  button.classList.toggle("selected", state.selected?.id === product.id);
   const image = document.createElement("img");
   image.src = product.image_url;
   image.alt = product.title;
@@ -69,28 +109,87 @@ function productButton(product) {
   title.textContent = product.title;
   const category = document.createElement("span");
   category.className = "category";
-  category.textContent = product.category || product.class_name;
+  category.textContent = product.category || product.class_label;
   button.append(image, title, category);
+  setBadge(button, warningsOf(product));
   button.addEventListener("click", () => {
     document.querySelectorAll(".product.selected").forEach((b) => b.classList.remove("selected"));
     button.classList.add("selected");
-    showCutout(fetch(product.cutout_url), product.title);
+    state.selected = product;
+    showCutout(fetch(product.cutout_url), product.title, product.photos[0]);
   });
   return button;
 }
 
+function matches(product, words) {
+  const text = `${product.title} ${product.category} ${product.shelf} ${product.class_label}`.toLowerCase();
+  return words.every((word) => text.includes(word));
+}
+
 function renderGallery() {
-  const category = $("category").value;
-  const shown = state.products.filter((p) => !category || p.class_name === category);
-  $("gallery").replaceChildren(...shown.map(productButton));
+  const shelf = $("category").value;
+  const words = $("search").value.toLowerCase().split(/\s+/).filter(Boolean);
+  const shown = state.products.filter((p) => (!shelf || p.shelf === shelf) && matches(p, words));
+  const groups = new Map();
+  for (const product of shown) groups.set(product.shelf, [...(groups.get(product.shelf) || []), product]);
+  const sections = [...groups.keys()].sort().map((name) => {
+    const section = document.createElement("section");
+    section.className = "shelf";
+    const heading = document.createElement("h3");
+    heading.textContent = `${name} (${groups.get(name).length})`;
+    const grid = document.createElement("div");
+    grid.className = "grid";
+    grid.append(...groups.get(name).map(productButton));
+    section.append(heading, grid);
+    return section;
+  });
+  $("gallery").replaceChildren(...sections);
   setStatus("gallery-status", state.products.length
     ? `${shown.length} of ${state.products.length} products`
     : "No crawled products yet (run `make demo`); upload a photo instead.");
 }
 
-// --- the cut-out --------------------------------------------------------------------------------------
-async function showCutout(request, name) {
+// --- the cut-out, its warnings and the product's other photos -------------------------------------------
+function headerWarnings(response) {
+  const codes = (response.headers.get("X-Cutout-Warnings") || "").split(",").filter(Boolean);
+  const texts = (response.headers.get("X-Cutout-Warning-Text") || "").split("; ");
+  return codes.map((code, i) => ({code, text: texts[i] || code}));
+}
+
+function showWarnings(warnings) {
+  $("cutout-reasons").replaceChildren(...warnings.map((w) => {
+    const item = document.createElement("li");
+    item.textContent = w.text;
+    item.dataset.code = w.code;
+    return item;
+  }));
+  $("cutout-warning").hidden = !warnings.length;
+}
+
+function showOtherPhotos(product, shown) {
+  const others = product ? product.photos : [];
+  $("other-photos").hidden = others.length < 2;
+  $("other-photos-title").textContent = $("cutout-warning").hidden
+    ? "Other photos of this product:" : "Try another photo of this product:";
+  $("photo-choices").replaceChildren(...others.map((photo, i) => {
+    const choice = document.createElement("button");
+    choice.type = "button";
+    choice.className = "choice";
+    choice.classList.toggle("selected", photo.sha256 === shown.sha256);
+    choice.setAttribute("aria-label", `photo ${i + 1} of ${product.title}`);
+    const image = document.createElement("img");
+    image.src = photo.image_url;
+    image.alt = "";
+    choice.append(image);
+    choice.addEventListener("click", () => showCutout(fetch(photo.cutout_url), product.title, photo));
+    return choice;
+  }));
+}
+
+async function showCutout(request, name, photo = null) {
   setStatus("cutout-status", `Cutting out ${name}…`);
+  showWarnings([]);
+  if (!photo) state.selected = null;
   let response;
   try {
     response = await request;
@@ -110,11 +209,22 @@ async function showCutout(request, name) {
   await Promise.all([preview.decode(), $("placed-image").decode()]);
   preview.hidden = false;
   const score = Number(response.headers.get("X-Score"));
-  setStatus("cutout-status", `${name}: ${response.headers.get("X-Label")} (score ${score.toFixed(2)})`);
+  const label = response.headers.get("X-Label");
+  setStatus("cutout-status", `${name}: ${state.classLabels[label] || label} (score ${score.toFixed(2)})`);
+  const warnings = headerWarnings(response);
+  showWarnings(warnings);
+  if (photo) {
+    state.served[photo.sha256] = warnings;  // the card says what the served cut-out said
+    const card = document.querySelector(`.product[data-sha="${photo.sha256}"]`);
+    if (card) setBadge(card, warnings);
+  }
+  showOtherPhotos(state.selected, photo || {});
+  state.flipped = false;  // a new product starts unflipped, at the default place
   placeDefault();
 }
 
 $("category").addEventListener("change", renderGallery);
+$("search").addEventListener("input", renderGallery);
 $("product-upload").addEventListener("change", (event) => {
   const file = event.target.files[0];
   if (!file || tooBig(file, "cutout-status")) return;
@@ -138,6 +248,7 @@ function useBackground(element) {
   state.background = element;
   $("stage").hidden = false;
   placeDefault();
+  $("stage").scrollIntoView({block: "nearest"});  // the stage fits the window: bring all of it into view
 }
 
 $("room-upload").addEventListener("change", (event) => {
@@ -148,8 +259,8 @@ $("room-upload").addEventListener("change", (event) => {
   state.roomUrl = URL.createObjectURL(file);
   const photo = $("room-photo");
   photo.onload = () => {
+    state.roomName = file.name;
     useBackground(photo);
-    setStatus("room-status", `${file.name}: drag the product, resize it by its corner, flip it, then download.`);
   };
   photo.onerror = () => setStatus("room-status", `${file.name} is not an image this browser can show.`, true);
   photo.src = state.roomUrl;
@@ -160,38 +271,69 @@ $("webcam").addEventListener("click", async () => {
   try {
     video.srcObject = await navigator.mediaDevices.getUserMedia({video: true, audio: false});
     await video.play();
+    state.roomName = "Webcam on";
     useBackground(video);
-    setStatus("room-status", "Webcam on: place the product, then download a snapshot.");
   } catch (error) {
     setStatus("room-status", `Webcam unavailable: ${error.message}`, true);
   }
 });
 
-// --- placing: drag, resize, flip ------------------------------------------------------------------------------
+// --- placing: drag, resize, flip; positions are fractions of the stage ---------------------------------------
 function ready() {
   return Boolean(state.background && state.cutoutUrl);
 }
 
+function stageSize() {
+  const stage = $("stage");
+  return {width: Math.max(1, stage.clientWidth), height: Math.max(1, stage.clientHeight)};
+}
+
+function aspect() {  // the cut-out's height over its width
+  const image = $("placed-image");
+  return image.naturalWidth ? image.naturalHeight / image.naturalWidth : 1;
+}
+
+// The stage shows the room as large as the panel and the window allow, never past the room's own pixels.
+function fitStage() {
+  const background = state.background;
+  const width = background && (background.naturalWidth || background.videoWidth);
+  const height = background && (background.naturalHeight || background.videoHeight);
+  if (!width || !height) return;
+  const panel = $("room-panel");
+  const style = getComputedStyle(panel);
+  const room = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const scale = Math.min(1, room / width, (window.innerHeight - 16) / height);
+  $("stage").style.width = `${Math.floor(width * scale)}px`;
+}
+
 function render() {
+  fitStage();
   const placed = $("placed");
   placed.hidden = !ready();
-  placed.style.left = `${state.x}px`;
-  placed.style.top = `${state.y}px`;
-  placed.style.width = `${state.width}px`;
+  const {width, height} = stageSize();
+  placed.style.left = `${state.x * width}px`;
+  placed.style.top = `${state.y * height}px`;
+  placed.style.width = `${state.width * width}px`;
   $("placed-image").classList.toggle("flipped", state.flipped);
   for (const id of ["flip", "size", "download"]) $(id).disabled = !ready();
-  if (ready()) $("size").value = String(Math.round((100 * state.width) / Math.max(1, $("stage").clientWidth)));
+  if (ready()) $("size").value = String(Math.round(100 * state.width));
+}
+
+// Anything that changes the picture makes an earlier "Saved composite.png" untrue: back to the hint.
+function changed() {
+  if (state.background) setStatus("room-status", `${state.roomName}: ${ROOM_HINT}`);
+  render();
 }
 
 function placeDefault() {
-  if (!ready()) return render();
-  const stage = $("stage");
-  const image = $("placed-image");
-  state.width = Math.round(stage.clientWidth * Number($("size").value) / 100);
-  const height = (state.width * image.naturalHeight) / image.naturalWidth;
-  state.x = Math.round((stage.clientWidth - state.width) / 2);
-  state.y = Math.max(0, Math.round(stage.clientHeight - height - stage.clientHeight * 0.05));
-  render();
+  if (ready()) {
+    const {width, height} = stageSize();
+    state.width = Number($("size").value) / 100;
+    const tall = (state.width * width * aspect()) / height;  // the product's height as a share of the stage's
+    state.x = (1 - state.width) / 2;
+    state.y = Math.max(0, 1 - tall - 0.05);
+  }
+  changed();
 }
 
 function track(event, onMove) {
@@ -200,8 +342,9 @@ function track(event, onMove) {
   target.setPointerCapture(event.pointerId);
   const start = {x: event.clientX, y: event.clientY, left: state.x, top: state.y, width: state.width};
   const move = (e) => {
-    onMove(start, e.clientX - start.x, e.clientY - start.y);
-    render();
+    const {width, height} = stageSize();
+    onMove(start, (e.clientX - start.x) / width, (e.clientY - start.y) / height);
+    changed();
   };
   const end = () => {
     target.removeEventListener("pointermove", move);
@@ -223,18 +366,18 @@ $("placed").addEventListener("pointerdown", (event) => {
 $("resize-handle").addEventListener("pointerdown", (event) => {
   event.stopPropagation();
   track(event, (start, dx) => {
-    state.width = Math.max(16, start.width + dx);
+    state.width = Math.max(16 / stageSize().width, start.width + dx);
   });
 });
 $("size").addEventListener("input", () => {
   const centre = state.x + state.width / 2;
-  state.width = Math.round(($("stage").clientWidth * Number($("size").value)) / 100);
-  state.x = Math.round(centre - state.width / 2);
-  render();
+  state.width = Number($("size").value) / 100;
+  state.x = centre - state.width / 2;
+  changed();
 });
 $("flip").addEventListener("click", () => {
   state.flipped = !state.flipped;
-  render();
+  changed();
 });
 
 // --- download: the room at its own resolution with the product drawn where it sits on screen ----------
@@ -242,17 +385,16 @@ $("download").addEventListener("click", () => {
   const background = state.background;
   const width = background.naturalWidth || background.videoWidth;
   const height = background.naturalHeight || background.videoHeight;
-  const scale = width / background.getBoundingClientRect().width;
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext("2d");
   context.drawImage(background, 0, 0, width, height);
   const image = $("placed-image");
-  const w = state.width * scale;
-  const h = (w * image.naturalHeight) / image.naturalWidth;
+  const w = state.width * width;
+  const h = w * aspect();
   context.save();
-  context.translate(state.x * scale + (state.flipped ? w : 0), state.y * scale);
+  context.translate(state.x * width + (state.flipped ? w : 0), state.y * height);
   if (state.flipped) context.scale(-1, 1);
   context.drawImage(image, 0, 0, w, h);
   context.restore();
@@ -268,6 +410,7 @@ $("download").addEventListener("click", () => {
   }, "image/png");
 });
 
-window.addEventListener("resize", render);
+// The stage follows the window (and the photo's own size): lay the product out again in its fractions.
+new ResizeObserver(() => requestAnimationFrame(render)).observe($("room-panel"));  // next frame: no resize loop
 showModel();
 loadGallery();

@@ -232,6 +232,28 @@ def test_gallery_serves_catalog_photos_by_hash_only(client, catalog_data):
     assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self': no inline script
 
 
+def test_weak_cutouts_carry_their_reasons(client):
+    """A product on a plain background: no warning. One running off three sides of the photo (a room-like
+    "cut-out"): touches_border, in /segment's headers and /predict's instance. A catalog chair the model
+    calls a couch: class_mismatch."""
+    clean = encoded(photo(200, 150, (0.3, 0.3, 0.7, 0.8)))
+    assert "x-cutout-warnings" not in post(client, "/segment", clean).headers
+    assert post(client, "/predict", clean).json()["predictions"][0]["warnings"] == []
+
+    edge = encoded(photo(200, 150, (0.0, 0.0, 1.0, 0.7)))
+    response = post(client, "/segment", edge, crop="true")
+    assert response.status_code == 200 and response.headers["x-cutout-warnings"] == "touches_border"
+    assert "of the photo's edge" in response.headers["x-cutout-warning-text"]
+    [found] = post(client, "/predict", edge).json()["predictions"]
+    assert [w["code"] for w in found["warnings"]] == ["touches_border"] and found["warnings"][0]["text"]
+
+    products = {p["id"]: p for p in client.get("/api/products").json()["products"]}
+    chair = client.get(products["p2"]["cutout_url"])
+    assert chair.headers["x-label"] == "couch" and chair.headers["x-cutout-warnings"] == "class_mismatch"
+    assert chair.headers["x-cutout-warning-text"] == "the model saw a couch, the shop sells a chair"
+    assert "x-cutout-warnings" not in client.get(products["p1"]["cutout_url"]).headers
+
+
 def test_every_response_carries_the_security_headers(client):
     image = encoded(photo())
     responses = {

@@ -1,27 +1,69 @@
-"""The gallery shows each product by a photo the labeller accepted, when it has one."""
+"""The gallery shows each product by the photo that cuts out best and keeps its other photos."""
 
 import shutil
 
+import numpy as np
 import pandas as pd
+from PIL import Image
 
 from serving.gallery import Gallery
 from tests.serving.helpers import serve_settings
 
 
-def test_gallery_prefers_a_photo_with_an_accepted_label(tmp_path, catalog_data):
+def with_photos(tmp_path, catalog_data, extra: int):
+    """A copy of the tiny catalog where p1 also has the other products' first ``extra`` photos, listed after its own."""
     data = tmp_path / "data"
     shutil.copytree(catalog_data, data)
     catalog = pd.read_parquet(data / "raw" / "catalog.parquet")
-    # Give p1 a second photo (the p2 file), listed after its first: a room shot the labeller rejected first.
-    second = catalog[catalog["product_id"] == "p2"].assign(product_id="p1")
-    pd.concat([catalog, second]).to_parquet(data / "raw" / "catalog.parquet")
-    first_sha = catalog.loc[catalog["product_id"] == "p1", "image_sha256"].iloc[0]
-    settings = serve_settings(tmp_path, data)
-    assert {p.product_id: p.sha256 for p in Gallery.load(settings).products}["p1"] == first_sha
+    more = catalog[catalog["product_id"] != "p1"].head(extra).assign(product_id="p1")
+    pd.concat([catalog, more]).to_parquet(data / "raw" / "catalog.parquet")
+    shas = [catalog.loc[catalog["product_id"] == "p1", "image_sha256"].iloc[0], *more["image_sha256"]]
+    return data, shas
 
-    (data / "labels").mkdir()
-    pd.DataFrame({"image_sha256": [first_sha, second["image_sha256"].iloc[0]], "accepted": [False, True]}
-                 ).to_parquet(data / "labels" / "labels.parquet")
-    products = {p.product_id: p.sha256 for p in Gallery.load(settings).products}
-    assert products["p1"] == second["image_sha256"].iloc[0]
-    assert len(products) == 3
+
+def write_labels(data, rows: list[dict]) -> None:
+    (data / "labels" / "masks").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_parquet(data / "labels" / "labels.parquet")
+
+
+def label(sha, accepted=True, score=0.9, teacher="grabcut", mask_path=None) -> dict:
+    return {"image_sha256": sha, "accepted": accepted, "score": score, "teacher": teacher, "mask_path": mask_path}
+
+
+def test_without_labels_the_shops_order_is_kept(tmp_path, catalog_data):
+    data, shas = with_photos(tmp_path, catalog_data, 1)
+    products = {p.product_id: p for p in Gallery.load(serve_settings(tmp_path, data)).products}
+    assert [p.sha256 for p in products["p1"].photos] == shas and len(products) == 3
+    assert products["p1"].as_json()["warnings"] == []
+
+
+def test_photos_are_ranked_accepted_then_studio_like_then_by_score(tmp_path, catalog_data):
+    data, (own, second, third) = with_photos(tmp_path, catalog_data, 2)
+    # p1's own photo: the teacher gave up; the second: a room shot IS-Net labelled; the third: a studio shot.
+    write_labels(data, [label(own, accepted=False, score=0.3, teacher="isnet"),
+                        label(second, score=0.95, teacher="isnet"), label(third, score=0.8)])
+    gallery = Gallery.load(serve_settings(tmp_path, data))
+    p1 = next(p for p in gallery.products if p.product_id == "p1")
+    assert [p.sha256 for p in p1.photos] == [third, second, own]
+    listing = p1.as_json()
+    assert listing["sha256"] == third and listing["cutout_url"] == f"/cutouts/{third}.png"
+    assert [p["sha256"] for p in listing["photos"]] == [third, second, own]
+    assert listing["warnings"] == [] and [w["code"] for w in listing["photos"][2]["warnings"]] == ["low_score"]
+    assert gallery.get(own) == (p1, p1.photos[2])  # every photo of a product is served, not only the best
+
+
+def test_a_label_mask_along_the_edge_ranks_last_and_warns(tmp_path, catalog_data):
+    data, (own, second) = with_photos(tmp_path, catalog_data, 1)
+    write_labels(data, [label(own, score=0.99, mask_path="masks/room.png"), label(second, score=0.7)])
+    room = np.ones((120, 160), np.uint8)  # the whole frame but a hole: the room, not a product
+    room[40:80, 60:100] = 0
+    Image.fromarray(room).save(data / "labels" / "masks" / "room.png")
+    p1 = next(p for p in Gallery.load(serve_settings(tmp_path, data)).products if p.product_id == "p1")
+    assert [p.sha256 for p in p1.photos] == [second, own]
+    assert [w.code for w in p1.photos[1].warnings] == ["touches_border"]
+
+
+def test_shelf_is_the_shops_category_in_short(tmp_path, catalog_data):
+    products = Gallery.load(serve_settings(tmp_path, catalog_data)).products
+    assert [p.shelf for p in products] == ["couch", "chair", "vase"]  # the tiny catalog: "Home > <class>"
+    assert products[0].as_json()["class_label"] == "Couch"

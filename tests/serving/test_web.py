@@ -1,6 +1,8 @@
-"""The web page in Debian's chromium (Playwright): gallery -> cut-out -> room photo -> drag -> download.
+"""The web page in Debian's chromium (Playwright): gallery -> cut-out -> room photo -> drag -> download,
+weak cut-outs warned about, and the placed product kept in its place across a window resize.
 
-A screenshot is kept at var/test-artifacts/serving-place-in-room.png.
+Screenshots are kept in var/test-artifacts/: serving-place-in-room.png, serving-weak-cutout.png and
+serving-resized-phone.png.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from serving.server import running_server
 from tests.serving.helpers import encoded, photo, serve_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = REPO_ROOT / "var" / "test-artifacts" / "serving-place-in-room.png"
+ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
+SCREENSHOT = ARTIFACTS / "serving-place-in-room.png"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
@@ -56,22 +59,42 @@ def room_photo() -> Image.Image:
 def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     from playwright.sync_api import expect
 
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     products = page.locator(".product")
     products.first.wait_for()
     assert products.count() == 3
-    page.select_option("#category", "vase")
+    page.select_option("#category", "vase")  # the shop's category ("Home > vase"), in short
     assert products.count() == 1 and "Blue vase" in products.first.text_content()
     page.select_option("#category", "")
+    page.fill("#search", "oak")
+    assert products.count() == 1 and "Oak chair" in products.first.text_content()
+    page.fill("#search", "")
+    assert page.locator(".shelf h3").all_text_contents() == ["chair (1)", "couch (1)", "vase (1)"]
+
+    # The tiny model calls everything dark a couch: the catalog's chair gets a class warning, on its card too.
+    page.locator(".product", has_text="Oak chair").click()
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^Oak chair: Couch \(score"))
+    expect(page.locator("#cutout-warning")).to_be_visible()
+    expect(page.locator("#cutout-reasons li")).to_have_text(["the model saw a couch, the shop sells a chair"])
+    expect(page.locator(".product", has_text="Oak chair").locator(".badge")).to_be_visible()
+    page.locator("#cutout-panel").screenshot(path=str(ARTIFACTS / "serving-weak-cutout.png"))
 
     page.locator(".product", has_text="Grey sofa").click()
-    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^Grey sofa: couch \(score"))
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^Grey sofa: Couch \(score"))
+    expect(page.locator("#cutout-warning")).to_be_hidden()
     expect(page.locator("#cutout")).to_be_visible()
     assert page.locator("#cutout").evaluate("image => image.naturalWidth") > 0
 
+    # An upload whose "product" runs along the photo's edges, as a room does, is warned about too.
+    upload = tmp_path / "my-room.png"
+    upload.write_bytes(encoded(photo(240, 180, (0.0, 0.0, 1.0, 0.7))))
+    page.set_input_files("#product-upload", str(upload))
+    expect(page.locator("#cutout-reasons li[data-code=touches_border]")).to_be_visible()
     upload = tmp_path / "my-sofa.png"
     upload.write_bytes(encoded(photo(240, 180, (0.3, 0.3, 0.7, 0.8))))
     page.set_input_files("#product-upload", str(upload))
-    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^my-sofa\.png: couch"))
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^my-sofa\.png: Couch"))
+    expect(page.locator("#cutout-warning")).to_be_hidden()
 
     room = tmp_path / "room.png"
     room_photo().save(room)
@@ -80,7 +103,9 @@ def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     placed.wait_for(state="visible")
     placed.scroll_into_view_if_needed()
     before = placed.bounding_box()
-    assert before["width"] > 200  # the default size: 40% of the room's width on screen
+    stage = page.locator("#stage").bounding_box()
+    assert stage["width"] == 400  # the room photo's own 400 px: room to grow on a 1200 px page, but no upscaling
+    assert abs(before["width"] - 0.4 * stage["width"]) <= 1  # the default size: 40% of the room's width
     page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
     page.mouse.down()
     page.mouse.move(before["x"] + before["width"] / 2 - 120, before["y"] + before["height"] / 2 - 80, steps=6)
@@ -97,7 +122,6 @@ def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     page.click("#flip")
     assert "flipped" in page.get_attribute("#placed-image", "class")
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     with page.expect_download() as download:
         page.click("#download")
@@ -114,3 +138,41 @@ def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     room_pixels = np.asarray(room_photo(), int)
     x1 = int((after["x"] - stage["x"] + after["width"]) * scale) + 2
     assert np.abs(composite[:, x1:] - room_pixels[:, x1:]).max() <= 2
+
+    expect(page.locator("#room-status")).to_have_text(re.compile(r"^Saved composite\.png"))
+    page.mouse.move(after["x"] + 20, after["y"] + 20)  # a nudge: the saved file no longer shows the picture
+    page.mouse.down()
+    page.mouse.move(after["x"] + 25, after["y"] + 20, steps=2)
+    page.mouse.up()
+    expect(page.locator("#room-status")).not_to_have_text(re.compile("Saved"))
+    check_resize_keeps_the_place(page)
+
+
+def relative_box(page) -> dict:
+    """The placed product's box in fractions of the room photo as shown."""
+    stage, placed = page.locator("#stage").bounding_box(), page.locator("#placed").bounding_box()
+    return {"x": (placed["x"] - stage["x"]) / stage["width"], "y": (placed["y"] - stage["y"]) / stage["height"],
+            "width": placed["width"] / stage["width"], "height": placed["height"] / stage["height"]}
+
+
+def check_resize_keeps_the_place(page):
+    from playwright.sync_api import expect
+
+    before, wide = relative_box(page), page.locator("#stage").bounding_box()
+    page.set_viewport_size({"width": 400, "height": 800})  # a phone
+    page.locator("#stage").scroll_into_view_if_needed()
+    stage, placed = page.locator("#stage").bounding_box(), page.locator("#placed").bounding_box()
+    assert stage["width"] < 400 and stage["height"] <= 800
+    after = relative_box(page)
+    for key in before:  # within a pixel or two of the room as now shown
+        side = stage["width"] if key in ("x", "width") else stage["height"]
+        assert abs(after[key] - before[key]) * side <= 2, (key, before, after)
+    assert stage["x"] <= placed["x"] and placed["x"] + placed["width"] <= stage["x"] + stage["width"]
+    expect(page.locator("#placed")).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "serving-resized-phone.png"))
+
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    assert page.locator("#stage").bounding_box()["width"] == wide["width"]
+    page.locator(".product", has_text="Oak chair").click()  # a new product starts unflipped
+    expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^Oak chair"))
+    assert "flipped" not in page.get_attribute("#placed-image", "class")
