@@ -55,6 +55,7 @@ class Predictor:
         self.size = self.pool.size
         self.max_pixels, self.max_output_pixels = serve.max_pixels, serve.max_output_pixels
         self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
+        self.edge_sharpness, self.edge_decontaminate = serve.edge_sharpness, serve.edge_decontaminate
 
     def model_info(self) -> dict:
         return {"name": self.source.name, "version": self.source.version, "variant": self.source.variant}
@@ -77,7 +78,7 @@ class Predictor:
             detections = self._detect(runner, decode(upload, at_model_size, self.budget))
             predictions = []
             for det in detections:
-                mask = binary(soft_mask(det.mask, out_width, out_height))
+                mask = binary(soft_mask(det.mask, out_width, out_height, self.edge_sharpness))
                 box = box_of(mask)
                 if box is None:  # a sliver that vanished at the output resolution
                     continue
@@ -102,8 +103,9 @@ class Predictor:
                 chosen = chosen[:1]  # detections come largest first: the product
             mask = np.logical_or.reduce([d.mask for d in chosen])
             score = sum(d.score * d.area for d in chosen) / sum(d.area for d in chosen)
-            alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0])
-            rgba, crop_box = cutout(rgb, alpha, crop)
+            alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0], self.edge_sharpness)
+            scale = max(rgb.shape[0] / self.size[0], rgb.shape[1] / self.size[1])
+            rgba, crop_box = cutout(rgb, alpha, crop, scale if self.edge_decontaminate else None)
             box = box_of(binary(alpha)) or crop_box
             return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box,
                           (upload.width, upload.height))
