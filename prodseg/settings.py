@@ -185,6 +185,7 @@ class ServeConfig(_Section):
     queue_timeout_s: PositiveFloat = 20     # wait this long for a worker or the decode budget, then 503
     body_timeout_s: PositiveFloat = 60      # a request body must have arrived by then, else 408
     max_in_flight: PositiveInt = 64         # requests at once (not /health); more get a quick 503
+    edge_subpixel: bool = True              # mask edges follow the model's probabilities, not its pixel grid
     edge_sharpness: float = Field(2.0, ge=1)  # cut-out alpha slope around 0.5 (1: the smoothed upsampled mask)
     edge_decontaminate: bool = True         # cut-out edge colours: the product's estimated own, not the photo's
 

@@ -15,8 +15,8 @@ import numpy as np
 
 SHARPNESS = 2.0          # alpha slope around 0.5 (1 = the smoothed upsampled mask as it is)
 FUSION_RADII = (45, 3)   # box half-widths of the two blur-fusion passes (the paper's 90 and 6 px windows)
-STRIP_ROWS = 128         # rows decontaminated at once: floats held ~ (rows + margins) x width x 3 x 4 B x ~8
-FULL_DETAIL = 4          # output px per model px up to which edges are decontaminated at full resolution
+WINDOW_PIXELS = 1 << 19  # (reduced) pixels worked on at once: ~6 MB per float colour plane, some 8 of them
+FULL_DETAIL = 2          # output px per model px up to which edges are decontaminated at full resolution
 EPS = 1e-5
 
 
@@ -60,8 +60,9 @@ def foreground(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, ...] = FU
 
 
 def reduction(output_px_per_model_px: float) -> int:
-    """The whole factor to decontaminate at: edges of outputs enlarged past FULL_DETAIL from the model carry no
-    finer detail than the model's, and at full resolution a 4 MP cut-out's edge took 0.5 s more on one core."""
+    """The whole factor to decontaminate at: an output enlarged past FULL_DETAIL from the model has edges no
+    finer than that. Measured (benchmarks/edge_bench.py, 512 px demo photos over the 128 px model): at
+    factor 2 the halo error was 15.8 against 17.3 at full resolution, in a third of the time."""
     return max(1, int(output_px_per_model_px // FULL_DETAIL))
 
 
@@ -76,7 +77,7 @@ def _estimate(window: np.ndarray, radii: tuple[int, ...], reduce: int) -> np.nda
 
 
 def decontaminate(rgba: np.ndarray, reduce: int = 1, radii: tuple[int, ...] = FUSION_RADII,
-                  strip_rows: int = STRIP_ROWS) -> None:
+                  strip_rows: int | None = None) -> None:
     """Replace, in place, the colour of ``rgba``'s semi-transparent pixels by the estimated product colour.
 
     Opaque and fully transparent pixels keep theirs. Each strip is computed with a margin of the
@@ -93,6 +94,8 @@ def decontaminate(rgba: np.ndarray, reduce: int = 1, radii: tuple[int, ...] = FU
     if len(rows) == 0:
         return
     height, width = alpha.shape
+    # Strips of (reduced) rows as many as fit WINDOW_PIXELS at this width: one for the demo's photos.
+    strip_rows = strip_rows or max(32, WINDOW_PIXELS // -(-width // reduce) - 2 * sum(radii))
     margin, step = sum(radii) * reduce, strip_rows * reduce
     estimates = []  # written at the end: a later strip's window must see the photo's colours, not estimates
     for top in range(int(rows[0]) // reduce * reduce, int(rows[-1]) + 1, step):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from serving.edges import contrast_lut, decontaminate, reduction, sharpen
-from serving.masks import binary, cutout, soft_mask
+from serving.masks import binary, cutout, instance_map, soft_mask
 
 RED, GREEN = (220, 30, 30), (30, 200, 40)
 
@@ -46,7 +46,7 @@ def test_decontamination_in_strips_equals_one_pass_and_reduced_is_close():
     decontaminate(reduced, reduce=2)
     edge = (alpha >= 25) & (alpha <= 230)
     assert np.median(reduced[..., 0][edge]) > 190 and np.median(reduced[..., 1][edge]) < 50
-    assert reduction(4) == 1 and reduction(15.6) == 3
+    assert reduction(1.5) == 1 and reduction(4) == 2 and reduction(15.6) == 7
 
 
 def test_decontamination_refuses_what_is_not_uint8_rgba():
@@ -85,3 +85,20 @@ def test_the_rle_mask_is_the_cutouts_alpha_at_128_after_sharpening_and_decontami
     framed[y0:y1, x0:x1] = rgba[..., 3] >= 128
     assert np.array_equal(framed, binary(alpha))  # what /predict encodes is what /segment's PNG shows
     assert not np.array_equal(rgba[..., :3], photo[y0:y1, x0:x1])  # and the edge colours did change
+
+
+def test_subpixel_edges_follow_the_probability_and_agree_with_the_mask_at_model_pixels():
+    # A foreground probability falling off left to right, crossing 0.5 a quarter pixel right of column 9.
+    foreground = np.tile(np.clip(0.5 - (np.arange(20) - 9.25) / 4, 0, 1), (20, 1)).astype(np.float32)
+    mask = np.zeros((20, 20), bool)
+    mask[4:16, 2:10] = True
+    mask[9, 12] = True  # a pixel the instance claims even though its probability is 0
+    level = instance_map(mask, foreground)
+    assert np.array_equal(level >= 128, mask)                   # exactly the instance's pixels
+    assert level[5, 10] == 80 and level[5, 11] == 0 and level[5, 1] == 127  # the ring keeps its fade, capped; 0 beyond
+    up = soft_mask(mask, 200, 200, sharpness=1.0, foreground=foreground)
+    inside = np.flatnonzero(up[60] >= 128)                      # model row 6, 10 px per model px
+    # Column 9's centre is at 94.5, column 10's at 104.5: the edge lies where 0.5 is crossed, near 97.
+    assert inside.min() <= 20 and 95 <= inside.max() <= 98
+    with pytest.raises(ValueError, match="shape"):
+        instance_map(mask, foreground[:10])
