@@ -1,11 +1,11 @@
 """Cut-out edges against the demo shop's true masks: boundary F, soft edge IoU, halo error, bleed, ms.
 
     PRODSEG_DATA=... PRODSEG_VAR=... .venv/bin/python benchmarks/edge_bench.py [--model PATH.tflite]
-        [--split test] [--repeat 5]
+        [--split test] [--repeat 9]
 
 Runs the served path (``Predictor.segment`` as ``/cutouts/<sha>.png`` calls it: largest product,
 cropped) on every photo of the split's products that has a true mask, once with the edges as
-they were (mask upsampled, ``serve.edge_sharpness=1``, no decontamination) and once as configured, and prints
+they were (the mask upsampled and blurred, photo colours) and once as configured, and prints
 medians per image overall and by shot and class. Without --model: the data folder's int8 export
 (the demo's champion file). Time: median ms of one ``segment`` call on a 512 px demo photo and on
 that photo enlarged to 4 MP (2000x2000), ``--repeat`` calls each.
@@ -31,7 +31,8 @@ from serving.model_source import from_path
 from serving.predictor import Predictor
 from training.export import tflite_name
 
-BEFORE = {"edge_subpixel": False, "edge_sharpness": 1.0, "edge_decontaminate": False}  # the cut-outs as served before issue 13 item 8
+# The cut-outs as served before issue 13 item 8.
+BEFORE = {"edge_subpixel": False, "edge_sharpness": 1.0, "edge_decontaminate": False}
 BAND_PX = 3          # the judged band: this far either side of the true boundary
 TOLERANCES = (2, "1%")  # boundary F tolerances: px, or a share of the image diagonal
 
@@ -89,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a .tflite or .keras file (default: <data>/tflite's int8)")
     parser.add_argument("--split", default="test")
-    parser.add_argument("--repeat", type=int, default=5, help="timed calls per photo size")
+    parser.add_argument("--repeat", type=int, default=9, help="timed calls per photo size")
     args = parser.parse_args()
 
     settings = Settings.load()
