@@ -59,8 +59,8 @@ def _truth_pair(image_path: Path, mask_path: Path, class_name: str, size: int) -
     return image, (mask * class_id(class_name)).astype(np.uint8)
 
 
-def truth_set(settings: Settings, split: str, size: int) -> EvalSet | None:
-    """Every labelled photo (accepted or not) of the split's products against the true masks; None without truth."""
+def truth_rows(settings: Settings, split: str) -> pd.DataFrame | None:
+    """Every labelled photo (accepted or not) of the split's products with its true mask and shot; None without truth."""
     truth = load_truth(settings.shop_truth_dir)
     if truth is None:
         return None
@@ -69,6 +69,14 @@ def truth_set(settings: Settings, split: str, size: int) -> EvalSet | None:
     rows = (labels.merge(products, on="product_id").merge(truth, on="image_sha256")
             .dropna(subset=["image_path"]).sort_values("image_sha256").reset_index(drop=True))
     rows["class_name"] = rows["true_class"]
+    return rows
+
+
+def truth_set(settings: Settings, split: str, size: int) -> EvalSet | None:
+    """Every labelled photo (accepted or not) of the split's products against the true masks; None without truth."""
+    rows = truth_rows(settings, split)
+    if rows is None:
+        return None
     pairs = [_truth_pair(settings.raw_dir / r.image_path, settings.shop_truth_dir / r.true_mask, r.true_class, size)
              for r in rows.itertuples()]
     return EvalSet("truth", *_stack(pairs, size), rows)

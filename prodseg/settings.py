@@ -187,6 +187,9 @@ class ServeConfig(_Section):
     max_in_flight: PositiveInt = 64         # requests at once (not /health); more get a quick 503
     warn_score: Fraction = 0.6              # a cut-out scoring below this is flagged as weak
     warn_border: Fraction = 0.25            # ... or one covering more than this share of the photo's edge
+    edge_subpixel: bool = True              # mask edges follow the model's probabilities, not its pixel grid
+    edge_sharpness: float = Field(2.0, ge=1)  # cut-out alpha slope around 0.5 (1: the smoothed upsampled mask)
+    edge_decontaminate: bool = True         # cut-out edge colours: the product's estimated own, not the photo's
 
 
 class RunsConfig(_Section):

@@ -58,13 +58,16 @@ class Predictor:
         self.max_pixels, self.max_output_pixels = serve.max_pixels, serve.max_output_pixels
         self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
         self.limits = thresholds(serve)
+        self.edge_subpixel, self.edge_sharpness = serve.edge_subpixel, serve.edge_sharpness
+        self.edge_decontaminate = serve.edge_decontaminate
 
     def model_info(self) -> dict:
         return {"name": self.source.name, "version": self.source.version, "variant": self.source.variant}
 
-    def _detect(self, runner: Segmenter, rgb: np.ndarray) -> list[Detection]:
+    def _detect(self, runner: Segmenter, rgb: np.ndarray) -> tuple[list[Detection], np.ndarray | None]:
+        """The instances, and the foreground probability their edges follow (None: ``serve.edge_subpixel`` off)."""
         probs = softmax(runner.logits(model_input(rgb, self.size)))
-        return detect(probs, self.min_frac, self.class_vote)
+        return detect(probs, self.min_frac, self.class_vote), (1 - probs[..., 0]) if self.edge_subpixel else None
 
     def _output_factor(self, upload: Upload) -> int:
         return reduction(upload.width, upload.height, self.max_output_pixels)
@@ -77,10 +80,10 @@ class Predictor:
         # The pool slot covers decoding too: at most `workers` decoded images are in memory at once.
         with self.pool.acquire() as runner:
             at_model_size = max(1, min(upload.width // (2 * width), upload.height // (2 * height)))
-            detections = self._detect(runner, decode(upload, at_model_size, self.budget))
+            detections, foreground = self._detect(runner, decode(upload, at_model_size, self.budget))
             predictions = []
             for det in detections:
-                mask = binary(soft_mask(det.mask, out_width, out_height))
+                mask = binary(soft_mask(det.mask, out_width, out_height, self.edge_sharpness, foreground))
                 box = box_of(mask)
                 if box is None:  # a sliver that vanished at the output resolution
                     continue
@@ -99,7 +102,7 @@ class Predictor:
         upload = open_image(data, self.max_pixels)
         with self.pool.acquire() as runner:
             rgb = decode(upload, self._output_factor(upload), self.budget)
-            detections = self._detect(runner, rgb)
+            detections, foreground = self._detect(runner, rgb)
             chosen = [d for d in detections if label in (None, d.label)]
             if not chosen:
                 found = ", ".join(sorted({d.label for d in detections})) or "nothing"
@@ -108,8 +111,9 @@ class Predictor:
                 chosen = chosen[:1]  # detections come largest first: the product
             mask = np.logical_or.reduce([d.mask for d in chosen])
             score = sum(d.score * d.area for d in chosen) / sum(d.area for d in chosen)
-            alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0])
-            rgba, crop_box = cutout(rgb, alpha, crop)
+            alpha = soft_mask(mask, rgb.shape[1], rgb.shape[0], self.edge_sharpness, foreground)
+            scale = max(rgb.shape[0] / self.size[0], rgb.shape[1] / self.size[1])
+            rgba, crop_box = cutout(rgb, alpha, crop, scale if self.edge_decontaminate else None)
             solid = binary(alpha)
             box = box_of(solid) or crop_box
             return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box,

@@ -60,7 +60,7 @@ def test_predict_finds_the_product_with_box_area_and_rle_in_input_pixels(client)
     assert abs(found["area"] - 0.45 * 320 * 0.65 * 240) < 0.05 * found["area"]
 
 
-def test_segment_png_alpha_is_the_rle_mask_and_keeps_the_input_pixels(client):
+def test_segment_png_alpha_is_the_rle_mask_keeps_opaque_pixels_and_cleans_edge_colours(client):
     image = photo(200, 150, (0.1, 0.3, 0.6, 0.9))
     data = encoded(image)  # PNG: lossless, so the cut-out's colours can be compared exactly
     mask = decode_rle(post(client, "/predict", data).json()["predictions"][0]["mask"])
@@ -70,9 +70,12 @@ def test_segment_png_alpha_is_the_rle_mask_and_keeps_the_input_pixels(client):
     assert cut.mode == "RGBA" and cut.size == (200, 150)
     rgba = np.asarray(cut)
     assert np.array_equal(rgba[..., 3] >= 128, mask)
-    assert np.array_equal(rgba[..., :3][mask], np.asarray(image)[mask])
-    # A smoothed edge of a few model pixels (the model sees 64x64: ~3 input pixels each), no more.
     alpha = rgba[..., 3]
+    opaque, edge = alpha == 255, (alpha > 0) & (alpha < 255)
+    assert np.array_equal(rgba[..., :3][opaque], np.asarray(image)[opaque])
+    # Edge pixels take the product's estimated colour: the white studio shows through less than in the photo.
+    assert rgba[..., :3][edge].mean() < np.asarray(image)[edge].mean() - 20
+    # A smoothed edge of a few model pixels (the model sees 64x64: ~3 input pixels each), no more.
     assert ((alpha > 0) & (alpha < 255)).any()
     assert (alpha[ndimage.binary_erosion(mask, iterations=8)] == 255).all()
     assert (alpha[~ndimage.binary_dilation(mask, iterations=8)] == 0).all()
