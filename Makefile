@@ -39,16 +39,17 @@ dagster-home:
 
 # The whole asset graph on the embedded demo shop through Dagster (generate, serve, crawl, label,
 # split, train, evaluate, export, promote), then the summary. Runs and materializations stay in
-# DAGSTER_HOME: `make ui` shows them.
+# DAGSTER_HOME: `make ui` shows them. The dg CLI: Dagster 1.13 marks `dagster asset materialize`
+# and `dagster dev` superseded (and warns); `dg launch` / `dg dev` run the same code on explicit targets.
 demo: install dagster-home
-	$(BIN)/dagster asset materialize -m pipelines --select '*'
+	$(BIN)/dg launch --assets '*' -m pipelines
 	$(BIN)/prodseg status
 
 test: install
 	$(BIN)/pytest
 
 ui: install dagster-home
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/dg dev -w workspace.yaml
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri "$$($(BIN)/python -c 'from prodseg.settings import Settings; print(Settings.load().mlflow_tracking_uri)')"

@@ -1,6 +1,6 @@
 """Sensors: retrain when crawls brought enough new images; say clearly in the log why a run failed.
 
-Both run by default (the daemon of `dagster dev` / `make ui` ticks them) and toggle in the UI
+Both run by default (the daemon of `dg dev` / `make ui` ticks them) and toggle in the UI
 (Automation). The interval and the threshold come from ``orchestration`` in the settings.
 """
 
@@ -85,7 +85,7 @@ def failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun, step_failu
             f"Cause: {'; '.join(causes) or 'see the run log'}. "
             f"Materialized before the failure and kept as they are: {', '.join(kept) or 'nothing'}. "
             f"Resume from the failed asset: in the UI open the run, Re-execute > From failure; or "
-            f"`dagster asset materialize -m pipelines --select {selection}`.")
+            f"`dg launch --assets {selection} -m pipelines`.")
 
 
 def build_sensors(settings: Settings) -> list:
@@ -111,6 +111,6 @@ def build_sensors(settings: Settings) -> list:
     def run_failure_log(context: dg.RunFailureSensorContext):
         message = failure_message(context.instance, context.dagster_run, context.get_step_failure_events())
         context.log.error(message)   # the sensor's tick log in the UI
-        log.error(message)           # the daemon's log (the `dagster dev` terminal)
+        log.error(message)           # the daemon's log (the `dg dev` terminal)
 
     return [new_images_sensor, run_failure_log]

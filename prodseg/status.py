@@ -29,7 +29,8 @@ def describe(settings: Settings) -> str:
     lines += _evaluation_lines(settings)
     serve = settings.config.serve
     lines.append(f"demo shop: {settings.shop_site_dir} (serve it: prodseg shop serve, then {settings.shop_url}/)")
-    lines.append(f"Dagster UI: make ui  (or DAGSTER_HOME={settings.dagster_home} dagster dev), then http://127.0.0.1:3000")
+    lines.append(f"Dagster UI: make ui  (or DAGSTER_HOME={settings.dagster_home} dg dev -w workspace.yaml), "
+                 "then http://127.0.0.1:3000")
     lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then http://127.0.0.1:5000")
     lines.append(f"web app:    prodseg serve, then http://{serve.host}:{serve.port}/")
     return "\n".join(lines)

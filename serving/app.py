@@ -24,6 +24,7 @@ from prodseg.settings import Settings
 from serving.admission import Admission
 from serving.body_limit import BodyLimit
 from serving.budget import ServerBusy
+from serving.docs import install_docs
 from serving.errors import documented, error_response
 from serving.gallery import Gallery
 from serving.headers import SecurityHeaders
@@ -99,8 +100,9 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     """The app for ``settings``; ``model`` defaults to resolving and loading it (raises ModelUnavailable)."""
     serve = settings.config.serve
     model = model or ServedModel(settings)
-    app = _App(title="prodseg", version="0.1.0",
+    app = _App(title="prodseg", version="0.1.0", docs_url=None, redoc_url=None,  # FastAPI's load a CDN
                description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
+    install_docs(app)
     app.state.model = model
     app.state.gallery = Gallery.load(settings)
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html

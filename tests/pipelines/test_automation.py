@@ -129,7 +129,7 @@ def test_a_failed_stage_is_reported_with_its_cause_and_how_to_resume(instance, t
     assert "failed at dataset_splits." in message
     assert "labels.parquet" in message                       # the root cause, not Dagster's wrapper
     assert "kept as they are: nothing" in message
-    assert "--select 'dataset_splits*'" in message
+    assert "--assets 'dataset_splits*'" in message
 
 
 def test_a_failed_blocking_check_is_reported_on_its_asset(instance, split_settings, caplog):
@@ -143,4 +143,4 @@ def test_a_failed_blocking_check_is_reported_on_its_asset(instance, split_settin
     message = failure_logged(instance, result, caplog)
     assert "failed at dataset_splits (check splits_filled_check)" in message
     assert "kept as they are: dataset_splits" in message      # the manifest was written; the check stopped the rest
-    assert "--select 'dataset_splits*'" in message
+    assert "--assets 'dataset_splits*'" in message

@@ -1,5 +1,6 @@
-"""`dagster dev` on workspace.yaml, for real: the webserver answers, the UI's GraphQL API lists the
-asset graph, the schedule and the sensors, a sensor toggles off and on; then it is stopped by PID.
+"""`dg dev -w workspace.yaml` (what `make ui` runs), for real: the webserver answers, the UI's GraphQL API
+lists the asset graph, the schedule and the sensors, a sensor toggles off and on, and nothing says
+superseded or deprecated; then it is stopped by PID.
 
 It runs in its own process group (start_new_session): started from a non-interactive parent it
 ignores a plain SIGTERM, so the whole group gets SIGINT (its own Ctrl-C shutdown), a second one, then
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from prodseg.settings import REPO_ROOT
-from tests.pipelines.tiny import DAGSTER, free_port, make_dagster_home, tiny_env
+from tests.pipelines.tiny import DG, free_port, make_dagster_home, outdated_lines, tiny_env
 
 # Per signal: seconds on an idle machine, over 30 s at a load average of 9. A second Ctrl-C, then SIGTERM,
 # because interrupted right after start-up its webserver sometimes misses the first SIGINT.
@@ -56,7 +57,7 @@ def graphql(base: str, query: str, variables: dict | None = None, loading_ok: bo
 def wait_for(condition, proc, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"dagster dev exited with {proc.returncode} while waiting for {what}"
+        assert proc.poll() is None, f"dg dev exited with {proc.returncode} while waiting for {what}"
         try:
             result = condition()
             if result:
@@ -83,15 +84,15 @@ def _group(pgid: int) -> list[str]:
 
 
 def stop(proc: subprocess.Popen) -> tuple[int | None, list[str]]:
-    """SIGINT to the process group (dagster dev's own Ctrl-C shutdown), again, then SIGTERM, each with a
+    """SIGINT to the process group (dg dev's own Ctrl-C shutdown), again, then SIGTERM, each with a
     grace for the whole group (webserver, daemon, code server) to be gone; then SIGKILL for what is left.
-    Returns dagster dev's exit code and what outlived the signals (empty when they stopped the group)."""
+    Returns dg dev's exit code and what outlived the signals (empty when they stopped the group)."""
     pgid = os.getpgid(proc.pid)
     for sig, grace in STOP_STEPS:
         os.killpg(pgid, sig)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            proc.poll()                 # reap dagster dev itself: unreaped, it still counts in its group
+            proc.poll()                 # reap dg dev itself: unreaped, it still counts in its group
             if not _group(pgid):
                 return proc.returncode, []
             time.sleep(0.5)
@@ -110,7 +111,7 @@ def test_dagster_dev_serves_the_graph_schedule_and_sensors_and_stops(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "dagster_dev.log", "w")
-    proc = subprocess.Popen([str(DAGSTER), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([str(DG), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                             cwd=REPO_ROOT, env=tiny_env(tmp_path, home), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
@@ -142,9 +143,10 @@ def test_dagster_dev_serves_the_graph_schedule_and_sensors_and_stops(tmp_path):
         code, outlived = stop(proc)
         log.close()
     output = (tmp_path / "dagster_dev.log").read_text()
-    assert not _group(proc.pid), "dagster dev's group outlived SIGKILL"  # its own session: pgid == pid
+    assert not _group(proc.pid), "dg dev's group outlived SIGKILL"  # its own session: pgid == pid
     if outlived:  # seen in CI's full suite only, not alone: say what it was, the kill above ended it
-        warnings.warn(f"dagster dev's group outlived SIGINT, SIGINT and SIGTERM and was killed: {outlived}")
+        warnings.warn(f"dg dev's group outlived SIGINT, SIGINT and SIGTERM and was killed: {outlived}")
     assert code is not None and "Serving dagster-webserver" in output, output[-3000:]
+    assert not outdated_lines(output), outdated_lines(output)
     # The toggle was stored in this DAGSTER_HOME's sqlite schedule storage, not in a throwaway instance.
     assert (home / "schedules" / "schedules.db").exists()

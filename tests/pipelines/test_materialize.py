@@ -1,4 +1,4 @@
-"""The whole asset graph through `dagster asset materialize`, for real, on the tiny demo shop.
+"""The whole asset graph through `dg launch --assets` (what `make demo` runs), for real, on the tiny demo shop.
 
 One pipeline, three runs (the stages are too slow to run the graph twice):
 1. `--select '*'` (what `make demo` runs) with the MLflow store unusable: the graph fails at
@@ -19,19 +19,22 @@ from pipelines import defs as build_defs
 from pipelines import versions
 from prodseg.settings import REPO_ROOT
 from scrapers.catalog import load_catalog
-from tests.pipelines.tiny import DAGSTER, IN_PROCESS, make_dagster_home, tiny_env
+from tests.pipelines.tiny import DG, IN_PROCESS, make_dagster_home, outdated_lines, tiny_env
 
 EARLIER = ["raw_catalog", "pseudo_labels", "dataset_splits"]
 defs = build_defs()
 
 
 def materialize(selection: str, env: dict) -> subprocess.CompletedProcess:
-    return dagster(["asset", "materialize", "-m", "pipelines", "--select", selection], env)
+    return dg_cli(["launch", "--assets", selection, "-m", "pipelines"], env)
 
 
-def dagster(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([str(DAGSTER), *args, *IN_PROCESS], cwd=REPO_ROOT, env=env,
+def dg_cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """`dg ARGS`, checked for a superseded/deprecated warning (what a new user would read)."""
+    proc = subprocess.run([str(DG), *args, *IN_PROCESS], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=420)
+    assert not outdated_lines(proc.stdout + proc.stderr), outdated_lines(proc.stdout + proc.stderr)
+    return proc
 
 
 def metadata(instance: dg.DagsterInstance, key: str) -> dict:
@@ -82,8 +85,8 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     # 2. Fix the store; resume with the command the failure message gives.
     blocked.unlink()
     command = message.split("`")[-2]
-    assert command == "dagster asset materialize -m pipelines --select 'student_model*'"
-    second = dagster(shlex.split(command)[1:], env)
+    assert command == "dg launch --assets 'student_model*' -m pipelines"
+    second = dg_cli(shlex.split(command)[1:], env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
 
     with dg.DagsterInstance.from_config(str(home)) as instance:

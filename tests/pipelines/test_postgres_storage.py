@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from prodseg.settings import REPO_ROOT
-from tests.pipelines.tiny import DAGSTER, free_port, make_dagster_home, tiny_env
+from tests.pipelines.tiny import DG, free_port, make_dagster_home, outdated_lines, tiny_env
 
 
 def _pg_bin() -> Path | None:
@@ -97,9 +97,11 @@ def test_a_materialization_is_stored_in_postgres(tmp_path, postgres, monkeypatch
     home = make_dagster_home(tmp_path / "dagster_home", "dagster-postgres.yaml")
     # Dagster's default executor (a process per step), unlike the in-process runs of the graph test.
     env = {**tiny_env(tmp_path, home), "PRODSEG__SHOP__PRODUCTS": "4", **postgres}
-    proc = subprocess.run([str(DAGSTER), "asset", "materialize", "-m", "pipelines", "--select", "raw_catalog"],
+    proc = subprocess.run([str(DG), "launch", "--assets", "raw_catalog", "-m", "pipelines"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # `make demo`'s executor (a process per step): neither dg nor the step processes say superseded/deprecated.
+    assert not outdated_lines(proc.stdout + proc.stderr), outdated_lines(proc.stdout + proc.stderr)
 
     # Read back through the instance config (its env vars included), then straight from Postgres.
     for name, value in postgres.items():

@@ -6,6 +6,7 @@ evaluation, one TFLite variant.
 """
 
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ from prodseg.settings import REPO_ROOT
 from tests.conftest import TINY_TRAIN
 
 DAGSTER = Path(sys.executable).with_name("dagster")
+DG = Path(sys.executable).with_name("dg")   # `make demo` / `make ui` run `dg launch` / `dg dev`
+# What a new user must not see: Dagster's "superseded, use dg" (SupersessionWarning) or any deprecation.
+OUTDATED = re.compile(r"supersed|deprecat", re.I)
 
 TINY = {
     "shop": {"products": 24},
@@ -28,6 +32,11 @@ TINY = {
 # The whole run in one process: each step process would import TensorFlow again (~10 s per step
 # here). `make demo` keeps Dagster's default (a process per step); the Postgres test runs that path.
 IN_PROCESS = ["--config-json", '{"execution": {"config": {"in_process": {}}}}']
+
+
+def outdated_lines(output: str) -> list[str]:
+    """The lines of a command's output that call it (or what it runs) superseded or deprecated."""
+    return [line for line in output.splitlines() if OUTDATED.search(line)]
 
 
 def free_port() -> int:
