@@ -1,5 +1,8 @@
 """The evaluation's files: report.json, metrics.json (DVC metrics), per_class_iou.csv (DVC plots),
-report.md / report.html with the comparison table, and the PNGs they show."""
+report.md / report.html with the comparison table, and the PNGs they show.
+
+report.html embeds its pictures (data: URIs): it is logged to MLflow, whose artifact viewer shows
+the one file, where relative links break. report.md links the PNGs beside it."""
 
 from __future__ import annotations
 
@@ -14,8 +17,12 @@ import pandas as pd
 from evaluation.data import EvalSet
 from evaluation.plots import gallery, iou_histogram, per_class_bars
 from evaluation.scores import Predictions
+from prodseg.datauri import image_data_uri
 from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 
+PLOTS = ("per_class.png", "iou_histogram.png", "gallery.png")   # what report.html shows, in order
+# Per embedded picture: three of them keep report.html under ~4 MB (base64 adds a third).
+EMBED_MAX_BYTES = 1_000_000
 _templates = jinja2.Environment(loader=jinja2.PackageLoader("evaluation", "templates"), autoescape=True)
 
 
@@ -100,6 +107,7 @@ def write(out_dir: Path, report, labels: EvalSet, student_preds: Predictions, ga
     files["report.md"] = atomic_write_text(out_dir / "report.md", md)
     html = _templates.get_template("report.html").render(
         report=report, columns=list(comparison.columns), rows=comparison.to_dict("records"),
-        student=report.student, raw=json.dumps(report.student, indent=1))
+        student=report.student, raw=json.dumps(report.student, indent=1),
+        images={name: image_data_uri(out_dir / name, EMBED_MAX_BYTES) for name in PLOTS})
     files["report.html"] = atomic_write_text(out_dir / "report.html", html)
     return list(files.values())

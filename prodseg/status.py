@@ -58,9 +58,10 @@ def _stage_lines(settings: Settings) -> list[str]:
                      f"products {splits['products']}")
     train = _read(settings.models_dir / "train_report.json")
     if train:
-        encoder = "pretrained" if train.get("pretrained_encoder") else "random-init"
+        # What the encoder started from (imagenet | npm | none | path); older reports only say pretrained or not.
+        used = train.get("encoder_weights_used") or ("pretrained" if train.get("pretrained_encoder") else "none")
         lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
-                     f"{encoder} encoder, "
+                     f"encoder weights {used} (asked: {train.get('encoder_weights_requested', '?')}), "
                      f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
     return lines
 
