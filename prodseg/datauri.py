@@ -24,14 +24,13 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def image_bytes(path: Path, max_bytes: int, max_side: int | None = None) -> tuple[bytes, str]:
-    """The picture at ``path`` as (bytes, mime type), at most ``max_bytes`` and ``max_side`` px per side.
-
-    Under both bounds the file's own bytes are kept untouched; else it is shrunk by halves of its
+def image_bytes(picture: Path | bytes, max_bytes: int, max_side: int | None = None) -> tuple[bytes, str]:
+    """The picture (a file, or its bytes) as (bytes, mime type), at most ``max_bytes`` and ``max_side`` px
+    per side. Under both bounds its own bytes are kept untouched; else it is shrunk by halves of its
     longest side (PNG or JPEG, whichever is smaller) until it fits."""
     if max_bytes <= 0 or (max_side is not None and max_side <= 0):
         raise ValueError(f"max_bytes and max_side must be positive, got {max_bytes} and {max_side}")
-    raw = Path(path).read_bytes()
+    raw = picture if isinstance(picture, bytes) else Path(picture).read_bytes()
     with Image.open(io.BytesIO(raw)) as opened:
         image = opened.copy()
         fmt = opened.format
@@ -47,7 +46,7 @@ def image_bytes(path: Path, max_bytes: int, max_side: int | None = None) -> tupl
         image = image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS)
 
 
-def image_data_uri(path: Path, max_bytes: int = 1_500_000, max_side: int | None = None) -> str:
-    """``data:image/...;base64,...`` of the picture at ``path``, bounded as in ``image_bytes``."""
-    data, mime = image_bytes(path, max_bytes, max_side)
+def image_data_uri(picture: Path | bytes, max_bytes: int = 1_500_000, max_side: int | None = None) -> str:
+    """``data:image/...;base64,...`` of the picture (a file, or its bytes), bounded as in ``image_bytes``."""
+    data, mime = image_bytes(picture, max_bytes, max_side)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

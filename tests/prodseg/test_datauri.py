@@ -22,6 +22,7 @@ def test_a_small_picture_is_embedded_byte_for_byte(tmp_path):
     uri = image_data_uri(path)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == path.read_bytes()
+    assert image_data_uri(path.read_bytes()) == uri   # the same from the bytes (files not yet in place)
 
 
 def test_a_big_picture_is_shrunk_under_the_budget(tmp_path):
