@@ -30,7 +30,7 @@ def describe(settings: Settings) -> str:
     serve = settings.config.serve
     lines.append(f"demo shop: {settings.shop_site_dir} (serve it: prodseg shop serve, then {settings.shop_url}/)")
     lines.append(f"Dagster UI: make ui  (or DAGSTER_HOME={settings.dagster_home} dagster dev), then http://127.0.0.1:3000")
-    lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then http://127.0.0.1:5000")
+    lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then {settings.config.mlflow.ui_url}")
     lines.append(f"web app:    prodseg serve, then http://{serve.host}:{serve.port}/")
     return "\n".join(lines)
 
@@ -60,8 +60,9 @@ def _stage_lines(settings: Settings) -> list[str]:
     if train:
         # What the encoder started from (imagenet | npm | none | path); older reports only say pretrained or not.
         used = train.get("encoder_weights_used") or ("pretrained" if train.get("pretrained_encoder") else "none")
+        asked = train.get("encoder_weights_requested")
         lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
-                     f"encoder weights {used} (asked: {train.get('encoder_weights_requested', '?')}), "
+                     f"encoder weights {used}{f' (asked: {asked})' if asked and asked != used else ''}, "
                      f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
     return lines
 
