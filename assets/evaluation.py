@@ -8,6 +8,7 @@ every step process of a run imports this module.)
 import dagster as dg
 
 from pipelines import versions
+from pipelines.metadata import mlflow_run_url, picture
 from pipelines.resources import SettingsResource
 
 
@@ -33,17 +34,19 @@ def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
     from evaluation.evaluate import run_evaluate
     from evaluation.report import table
 
-    report = run_evaluate(resolved)
+    report = run_evaluate(resolved, dagster_run_id=context.run_id)
     context.log.info(report.summary())
     return dg.MaterializeResult(metadata={
         **{k: v for k, v in report.student.items() if v is not None},
         "model_version": report.model_version,
+        "mlflow_run": mlflow_run_url(resolved, report.experiment_id, report.evaluation_run_id),
         "test_images": report.test_images,
         "comparison": dg.MetadataValue.md(table(report.models).to_markdown(index=False)),
         "report": dg.MetadataValue.path(str(out / "report.html")),
-        "per_class_iou": dg.MetadataValue.path(str(out / "per_class.png")),
-        "iou_histogram": dg.MetadataValue.path(str(out / "iou_histogram.png")),
-        "gallery": dg.MetadataValue.path(str(out / "gallery.png")),
+        **{name: picture(resolved, out / file, title, report.evaluation_run_id, f"evaluation/{file}")
+           for name, file, title in (("per_class_iou", "per_class.png", "per-class IoU"),
+                                     ("iou_histogram", "iou_histogram.png", "per-image IoU"),
+                                     ("gallery", "gallery.png", "best and worst predictions"))},
         **versions.stage_metadata(resolved, "evaluate"),
     }, data_version=dg.DataVersion(versions.data_version(out / "report.json")))
 

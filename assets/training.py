@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import versions
+from pipelines.metadata import mlflow_run_url, picture
 from pipelines.resources import SettingsResource, section
 from training.split import run_split
 
@@ -62,18 +63,20 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
     # each check's) and the code server load this module.
     from training.train import run_train
 
-    report = run_train(resolved, sweep=config.sweep)
+    report = run_train(resolved, sweep=config.sweep, dagster_run_id=context.run_id)
     context.log.info(report.summary())
     return dg.MaterializeResult(metadata={
         "mlflow_run_id": report.run_id,
+        "mlflow_run": mlflow_run_url(resolved, report.experiment_id, report.run_id),
         "mlflow_tracking_uri": resolved.mlflow_tracking_uri,
         "registered_model": f"models:/{report.model_name}/{report.model_version}",
         "best_val_mean_iou": report.best_val_mean_iou,
         "params": report.params,
-        "pretrained_encoder": report.pretrained_encoder,
+        "encoder_weights_used": report.encoder_weights_used,
+        "encoder_weights_requested": report.encoder_weights_requested,
         "final_epoch": dg.MetadataValue.json(report.final),
-        "learning_curves": dg.MetadataValue.path(str(resolved.models_dir / "learning_curves.png")),
-        "val_predictions": dg.MetadataValue.path(str(resolved.models_dir / "val_predictions.png")),
+        **{name: picture(resolved, resolved.models_dir / f"{name}.png", title, report.run_id, f"plots/{name}.png")
+           for name, title in (("learning_curves", "learning curves"), ("val_predictions", "val predictions"))},
         "model": dg.MetadataValue.path(report.model_path),
         **versions.stage_metadata(resolved, "train"),
     }, data_version=dg.DataVersion(versions.data_version(model_path)))

@@ -8,12 +8,14 @@ latencies (batch 1, after warm-up, one thread) are measured in the same run.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import mlflow
 import tensorflow as tf
+from mlflow.entities import Metric
 
 from evaluation import report as report_files
 from evaluation.baselines import AverageMask, train_tiny_cnn
@@ -26,7 +28,7 @@ from prodseg.classes import CLASS_NAMES
 from prodseg.fileio import all_or_nothing
 from prodseg.locks import writes_data
 from prodseg.settings import Settings
-from training.tracking import init_mlflow
+from training.tracking import init_mlflow, start_run
 from training.train import load_trained
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class EvalReport:
     student: dict                          # the headline numbers
     report_dir: str
     per_image_iou: dict[str, list[float]] = field(default_factory=dict)
+    evaluation_run_id: str | None = None    # the MLflow run holding the report (a child of the training run)
+    experiment_id: str | None = None
 
     def summary(self) -> str:
         s = self.student
@@ -107,8 +111,9 @@ def _subset(row: dict, name: str) -> float | None:
 
 
 @writes_data("evaluate")
-def run_evaluate(settings: Settings) -> EvalReport:
-    """Score the trained student and its baselines on the test split; write and log the report."""
+def run_evaluate(settings: Settings, dagster_run_id: str | None = None) -> EvalReport:
+    """Score the trained student and its baselines on the test split; write and log the report.
+    ``dagster_run_id`` (the asset's run) tags the MLflow run."""
     limited = limit_threads(1)
     train_report, student = load_trained(settings)
     size = int(student.input_shape[1])
@@ -153,19 +158,25 @@ def run_evaluate(settings: Settings) -> EvalReport:
         run_id=train_report["run_id"], image_size=size, test_images=len(labels),
         truth_images=0 if truth is None else len(truth), threads_limited=limited, models=rows,
         student=student_summary, report_dir=str(settings.evaluation_dir), per_image_iou=per_image)
-    with all_or_nothing():  # the report's files describe one evaluation: swapped in together
-        files = report_files.write(settings.evaluation_dir, report, labels, student_preds,
-                                   settings.config.evaluate.gallery_size)
-    _log_to_mlflow(settings, report, files)
+    report.experiment_id = init_mlflow(settings)
+    # Its own run, so it is named, tagged and linked as what it is; shown under the training run it scores.
+    with start_run(settings, "evaluate", dagster_run_id, tags={"mlflow.parentRunId": report.run_id,
+                                                               "model.version": report.model_version}) as run:
+        report.evaluation_run_id = run.info.run_id
+        with all_or_nothing():  # the report's files describe one evaluation: swapped in together
+            files = report_files.write(settings.evaluation_dir, report, labels, student_preds,
+                                       settings.config.evaluate.gallery_size)
+        _log_to_mlflow(report, files)
     log.info(report.summary())
     return report
 
 
-def _log_to_mlflow(settings: Settings, report: EvalReport, files: list[Path]) -> None:
-    """Test metrics and report files go to the student's own training run."""
-    init_mlflow(settings)
+def _log_to_mlflow(report: EvalReport, files: list[Path]) -> None:
+    """Test metrics and report files go to the active evaluation run; the metrics to the training run too,
+    so runs and model versions compare by test IoU."""
     metrics = {f"eval.{k}": v for k, v in report.student.items() if isinstance(v, (int, float))}
-    with mlflow.start_run(run_id=report.run_id):
-        mlflow.log_metrics(metrics)
-        for path in files:
-            mlflow.log_artifact(str(path), "evaluation")
+    mlflow.log_metrics(metrics)
+    for path in files:
+        mlflow.log_artifact(str(path), "evaluation")
+    mlflow.MlflowClient().log_batch(report.run_id, metrics=[
+        Metric(k, v, int(time.time() * 1000), 0) for k, v in metrics.items()])

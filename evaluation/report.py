@@ -1,5 +1,8 @@
 """The evaluation's files: report.json, metrics.json (DVC metrics), per_class_iou.csv (DVC plots),
-report.md / report.html with the comparison table, and the PNGs they show."""
+report.md / report.html with the comparison table, and the PNGs they show.
+
+report.html embeds its pictures (data: URIs): it is logged to MLflow, whose artifact viewer shows
+the one file, where relative links break. report.md links the PNGs beside it."""
 
 from __future__ import annotations
 
@@ -14,8 +17,12 @@ import pandas as pd
 from evaluation.data import EvalSet
 from evaluation.plots import gallery, iou_histogram, per_class_bars
 from evaluation.scores import Predictions
+from prodseg.datauri import image_data_uri
 from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
 
+PLOTS = ("per_class.png", "iou_histogram.png", "gallery.png")   # what report.html shows, in order
+# Per embedded picture: three of them keep report.html under ~4 MB (base64 adds a third).
+EMBED_MAX_BYTES = 1_000_000
 _templates = jinja2.Environment(loader=jinja2.PackageLoader("evaluation", "templates"), autoescape=True)
 
 
@@ -82,14 +89,13 @@ def write(out_dir: Path, report, labels: EvalSet, student_preds: Predictions, ga
     per_class = per_class_table(report.models)
     bars = {m["name"]: (m["labels"] or {}).get("per_class_iou", {}) for m in report.models
             if m["labels"] and m["name"] != "student, raw argmax"}
+    plots = {"per_class.png": per_class_bars(bars), "iou_histogram.png": iou_histogram(report.per_image_iou),
+             "gallery.png": best_and_worst(labels, student_preds, report.per_image_iou["vs labels"], gallery_size)}
     files = {
         "report.json": atomic_write_json(out_dir / "report.json", asdict(report)),
         "metrics.json": atomic_write_json(out_dir / "metrics.json", flat_metrics(report)),
         "per_class_iou.csv": atomic_write_text(out_dir / "per_class_iou.csv", per_class.to_csv(index=False)),
-        "per_class.png": atomic_write_bytes(out_dir / "per_class.png", per_class_bars(bars)),
-        "iou_histogram.png": atomic_write_bytes(out_dir / "iou_histogram.png", iou_histogram(report.per_image_iou)),
-        "gallery.png": atomic_write_bytes(out_dir / "gallery.png", best_and_worst(
-            labels, student_preds, report.per_image_iou["vs labels"], gallery_size)),
+        **{name: atomic_write_bytes(out_dir / name, data) for name, data in plots.items()},
     }
     md = (f"# Evaluation: {report.model_name} v{report.model_version}\n\n"
           f"{report.test_images} test images (pseudo-labels), {report.truth_images} photos of the test products "
@@ -98,8 +104,15 @@ def write(out_dir: Path, report, labels: EvalSet, student_preds: Predictions, ga
           f"{comparison.to_markdown(index=False)}\n\n![per-class IoU](per_class.png)\n\n"
           f"![per-image IoU](iou_histogram.png)\n\n![best and worst](gallery.png)\n")
     files["report.md"] = atomic_write_text(out_dir / "report.md", md)
-    html = _templates.get_template("report.html").render(
-        report=report, columns=list(comparison.columns), rows=comparison.to_dict("records"),
-        student=report.student, raw=json.dumps(report.student, indent=1))
-    files["report.html"] = atomic_write_text(out_dir / "report.html", html)
+    # From the bytes: inside the caller's all_or_nothing block the PNGs are not at their paths yet.
+    files["report.html"] = atomic_write_text(out_dir / "report.html", render_html(report, plots))
     return list(files.values())
+
+
+def render_html(report, plots: dict[str, bytes]) -> str:
+    """report.html: the table, the headline numbers and the PLOTS (name -> PNG bytes), embedded."""
+    comparison = table(report.models)
+    return _templates.get_template("report.html").render(
+        report=report, columns=list(comparison.columns), rows=comparison.to_dict("records"),
+        student=report.student, raw=json.dumps(report.student, indent=1),
+        images={name: image_data_uri(plots[name], EMBED_MAX_BYTES) for name in PLOTS})

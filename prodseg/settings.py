@@ -28,6 +28,7 @@ class ConfigError(ValueError):
 # Ranges checked at load, so a bad value stops the command at once (exit 2) rather than hanging a stage.
 Fraction = Annotated[float, Field(ge=0, le=1)]   # shares, scores, IoUs, thresholds
 Port = Annotated[int, Field(ge=0, le=65535)]     # 0: any free port
+WebUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")]  # http(s)://host[:port][/path]
 
 
 class _Section(BaseModel):
@@ -200,6 +201,7 @@ class MlflowConfig(_Section):
     tracking_uri: str | None = None         # None: sqlite under <var>/mlflow; MLFLOW_TRACKING_URI wins
     experiment: str = "prodseg-student"
     registered_model: str = "prodseg-student"
+    ui_url: WebUrl = "http://127.0.0.1:5000"  # where people open the MLflow UI: Dagster links runs there
 
 
 class Config(_Section):

@@ -31,7 +31,7 @@ def describe(settings: Settings) -> str:
     lines.append(f"demo shop: {settings.shop_site_dir} (serve it: prodseg shop serve, then {settings.shop_url}/)")
     lines.append(f"Dagster UI: make ui  (or DAGSTER_HOME={settings.dagster_home} dg dev -w workspace.yaml), "
                  "then http://127.0.0.1:3000")
-    lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then http://127.0.0.1:5000")
+    lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then {settings.config.mlflow.ui_url}")
     lines.append(f"web app:    prodseg serve, then http://{serve.host}:{serve.port}/")
     return "\n".join(lines)
 
@@ -59,9 +59,11 @@ def _stage_lines(settings: Settings) -> list[str]:
                      f"products {splits['products']}")
     train = _read(settings.models_dir / "train_report.json")
     if train:
-        encoder = "pretrained" if train.get("pretrained_encoder") else "random-init"
+        # What the encoder started from (imagenet | npm | none | path); older reports only say pretrained or not.
+        used = train.get("encoder_weights_used") or ("pretrained" if train.get("pretrained_encoder") else "none")
+        asked = train.get("encoder_weights_requested")
         lines.append(f"student: val mean IoU {train['best_val_mean_iou']}, {train['params'] / 1e6:.2f} M params, "
-                     f"{encoder} encoder, "
+                     f"encoder weights {used}{f' (asked: {asked})' if asked and asked != used else ''}, "
                      f"models:/{train['model_name']}/{train['model_version']} -> {train['model_path']}")
     return lines
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -24,15 +25,38 @@ ENCODER_OUTPUT = "block_16_project"
 ENCODER_NAME = "encoder"
 
 
-def _mobilenet(size: int, width: float, weights: str, offline: Callable[[], str] | None) -> tuple[keras.Model, bool]:
-    """The backbone and whether it carries pretrained weights. ``offline`` names other weights (a path,
+@dataclass(frozen=True)
+class EncoderStart:
+    """What the encoder's weights started from: ``used`` is imagenet | npm | none | path (``source`` names
+    the file for npm and path). True when pretrained, so callers can test it like a flag."""
+
+    used: str
+    source: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.used != "none"
+
+    @classmethod
+    def of(cls, weights: str) -> "EncoderStart":
+        if weights in ("none", "imagenet"):
+            return cls(weights)
+        from training.encoder_weights import WEIGHTS_NAME  # the file name the npm fetch writes
+
+        return cls("npm" if Path(weights).name == WEIGHTS_NAME else "path", str(weights))
+
+
+def _mobilenet(size: int, width: float, weights: str,
+               offline: Callable[[], str] | None) -> tuple[keras.Model, EncoderStart]:
+    """The backbone and what its weights started from. ``offline`` names other weights (a path,
     or ``none``) when Keras' ImageNet download fails."""
     if weights == "none":
-        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None), False
+        return (keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=None),
+                EncoderStart("none"))
     if weights != "imagenet" and not Path(weights).exists():
         raise FileNotFoundError(f"encoder weights file {weights} does not exist")
     try:
-        return keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=weights), True
+        return (keras.applications.MobileNetV2((size, size, 3), alpha=width, include_top=False, weights=weights),
+                EncoderStart.of(weights))
     except Exception as exc:  # offline: the ImageNet download fails with an URL/HTTP error
         if weights != "imagenet":
             raise
@@ -43,7 +67,7 @@ def _mobilenet(size: int, width: float, weights: str, offline: Callable[[], str]
 
 
 def build_encoder(size: int, width: float, weights: str, bn_momentum: float,
-                  offline: Callable[[], str] | None = None) -> tuple[keras.Model, bool]:
+                  offline: Callable[[], str] | None = None) -> tuple[keras.Model, EncoderStart]:
     backbone, pretrained = _mobilenet(size, width, weights, offline)
     outputs = [backbone.get_layer(name).output for name in (*SKIP_LAYERS, ENCODER_OUTPUT)]
     encoder = keras.Model(backbone.input, outputs, name=ENCODER_NAME)
@@ -65,8 +89,8 @@ def _decoder_block(x, skip, filters: int, name: str, bn_momentum: float):
 
 def build_student(size: int = 128, width: float = 1.0, decoder_filters=(96, 64, 48, 32),
                   encoder_weights: str = "none", bn_momentum: float = 0.9,
-                  offline_weights: Callable[[], str] | None = None) -> tuple[keras.Model, bool]:
-    """(model, whether the encoder is pretrained). Input: (size, size, 3) float 0..255; output: logits.
+                  offline_weights: Callable[[], str] | None = None) -> tuple[keras.Model, EncoderStart]:
+    """(model, what the encoder started from: truthy when pretrained). Input: (size, size, 3) float 0..255; output: logits.
     ``encoder_weights``: imagenet (Keras' download; ``offline_weights()`` where it fails), none, or a path."""
     if size % 32:
         raise ValueError(f"image size must be a multiple of 32, got {size}")

@@ -40,6 +40,14 @@ def version_tags(evaluation: dict, export: dict | None, revision: str | None) ->
     return tags
 
 
+def version_description(trained: str | None, student: dict) -> str:
+    """The training description with its "Test IoU" sentence replaced by the evaluation's figures."""
+    head = (trained or "").split(" Test IoU:")[0]
+    truth = f", {student['truth_mean_iou']:.3f} vs true masks" if student.get("truth_mean_iou") is not None else ""
+    return (f"{head} Test IoU: {student['test_mean_iou']:.3f} vs pseudo-labels{truth}; box mAP@0.5 "
+            f"{student['box_map50']}.").strip()
+
+
 def run_promote(settings: Settings) -> Promotion:
     evaluation = json.loads((settings.evaluation_dir / "report.json").read_text())
     export_path = settings.tflite_dir / "export_report.json"
@@ -57,5 +65,7 @@ def run_promote(settings: Settings) -> Promotion:
 
     result = promote(client, name, version, evaluation["student"]["test_mean_iou"], settings.config.promote.margin,
                      champion_score, tags=version_tags(evaluation, export, data_revision(settings)))
+    client.update_model_version(name, version, description=version_description(
+        client.get_model_version(name, version).description, evaluation["student"]))
     log.info("v%s %s: %s", version, "is champion" if result.promoted else "stays challenger", result.reason)
     return result

@@ -1,9 +1,12 @@
-"""MLflow setup: a sqlite store under the runtime folder by default, a server by MLFLOW_TRACKING_URI."""
+"""MLflow setup (a sqlite store under the runtime folder by default, a server by MLFLOW_TRACKING_URI),
+and what every run is named and tagged with, so a run says which code, data and orchestration made it."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 import mlflow
@@ -36,6 +39,63 @@ def file_sha256(path: Path) -> str:
 
 
 def data_revision(settings: Settings) -> str | None:
-    """The DVC revision of the data: the hash of dvc.lock when the pipeline has been run by DVC."""
-    lock = settings.repo_root / "dvc.lock"
-    return file_sha256(lock)[:12] if lock.exists() else None
+    """The labelled data's revision: ``labels:`` + the first 12 hex of the sha256 of ``labels/labels.parquet``.
+    That table names every image, its mask file, class, score and the teacher's key, so it changes whenever
+    the data the student learns from does; unlike ``dvc.lock`` it exists without DVC or a remote and is
+    never stale. None before labelling."""
+    labels = settings.labels_dir / "labels.parquet"
+    return "labels:" + file_sha256(labels)[:12] if labels.exists() else None
+
+
+def git_commit(repo_root: Path) -> str:
+    """The checkout's commit (``+dirty`` when tracked files differ from it), or ``unknown`` outside git."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo_root), *args], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):   # no git, or not a checkout (an sdist, a container copy)
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def label_teacher(settings: Settings) -> str:
+    """The teacher that made the accepted labels, from the label table: e.g. ``cascade (isnet 129, grabcut 280)``."""
+    labels = settings.labels_dir / "labels.parquet"
+    if not labels.exists():
+        return "unknown"
+    import pandas as pd   # here: tracking is imported by light modules too
+
+    rows = pd.read_parquet(labels, columns=["labeller", "teacher", "accepted"])
+    rows = rows[rows["accepted"].astype(bool)]
+    if rows.empty:
+        return "none accepted"
+    labellers = ", ".join(sorted(rows["labeller"].dropna().astype(str).unique()))
+    counts = rows["teacher"].dropna().astype(str).value_counts()
+    return f"{labellers} ({', '.join(f'{t} {n}' for t, n in counts.items())})" if len(counts) else labellers
+
+
+def run_name(stage: str, commit: str, now: datetime | None = None) -> str:
+    """What a run is: ``train 2026-12-03 16:20 1a2b3c4``."""
+    now = now or datetime.now(timezone.utc)
+    return f"{stage} {now:%Y-%m-%d %H:%M} {commit[:7] if commit != 'unknown' else commit}"
+
+
+def run_tags(settings: Settings, stage: str, dagster_run_id: str | None, commit: str) -> dict[str, str]:
+    """The tags every prodseg run carries; ``dagster_run_id`` is the asset's run (``none`` from the CLI)."""
+    return {"prodseg.stage": stage, "git.commit": commit, "dagster.run_id": dagster_run_id or "none",
+            "data.revision": data_revision(settings) or "none", "labels.teacher": label_teacher(settings)}
+
+
+def start_run(settings: Settings, stage: str, dagster_run_id: str | None = None, **kwargs):
+    """``mlflow.start_run`` named and tagged as above (``kwargs``: more tags via ``tags``, ``nested``...)."""
+    commit = git_commit(settings.repo_root)
+    tags = {**run_tags(settings, stage, dagster_run_id, commit), **kwargs.pop("tags", {})}
+    return mlflow.start_run(run_name=run_name(stage, commit), tags=tags, **kwargs)
+
+
+def run_ui_url(ui_url: str, experiment_id: str, run_id: str) -> str:
+    """The run's page in the MLflow UI."""
+    return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"

@@ -27,9 +27,10 @@ from prodseg.settings import Settings, TrainConfig
 from training.dataset import make_dataset
 from training.encoder_weights import npm_encoder_or_none
 from training.metrics import MeanIoUPresent, SegmentationLoss
-from training.model import ENCODER_NAME, build_student
+from training.model import ENCODER_NAME, EncoderStart, build_student
 from training.plots import learning_curves, prediction_grid
-from training.tracking import data_revision, file_sha256, init_mlflow
+from training.registry import describe_model
+from training.tracking import data_revision, file_sha256, init_mlflow, label_teacher, start_run
 
 log = logging.getLogger(__name__)
 PIP_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "keras==3.15.1"]
@@ -72,7 +73,7 @@ class FitResult:
     model: keras.Model
     history: dict[str, list[float]]
     phase_boundary: int
-    pretrained: bool
+    encoder: EncoderStart           # what the encoder started from (truthy when pretrained)
 
     @property
     def best_val_iou(self) -> float:
@@ -93,8 +94,8 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
 
     set_seeds(cfg.seed)
     weights = npm_weights() if cfg.encoder_weights == "npm" else cfg.encoder_weights
-    model, pretrained = build_student(cfg.image_size, cfg.width, tuple(cfg.decoder_filters), weights,
-                                      cfg.bn_momentum, offline_weights=npm_weights if encoders_dir else None)
+    model, encoder_start = build_student(cfg.image_size, cfg.width, tuple(cfg.decoder_filters), weights,
+                                         cfg.bn_momentum, offline_weights=npm_weights if encoders_dir else None)
     history: dict[str, list[float]] = {}
 
     def run_phase(epochs: int, lr: float, start: int, anneal: bool = False) -> None:
@@ -118,14 +119,14 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
                 history.setdefault(key, []).extend(float(v) for v in values)
 
     encoder = model.get_layer(ENCODER_NAME)
-    encoder.trainable = not pretrained
-    if not pretrained:
+    encoder.trainable = not encoder_start
+    if not encoder_start:
         log.warning("no pretrained encoder weights: phase 1 trains the encoder too (frozen random features teach nothing)")
     run_phase(cfg.epochs_frozen, learning_rate, 0)
     boundary = len(history.get("loss", []))
     encoder.trainable = True
     run_phase(cfg.epochs_finetune, finetune_learning_rate, boundary, anneal=cfg.lr_schedule == "cosine")
-    return FitResult(model, history, boundary, pretrained)
+    return FitResult(model, history, boundary, encoder_start)
 
 
 @dataclass
@@ -138,15 +139,21 @@ class TrainReport:
     best_val_mean_iou: float
     final: dict[str, float]           # last epoch's metrics
     pretrained_encoder: bool
+    encoder_weights_used: str         # imagenet | npm | none | path: what the encoder started from
+    encoder_weights_requested: str    # train.encoder_weights (imagenet falls back to npm, then none, offline)
     sweep: list[dict] | None = None   # one entry per grid point when --sweep ran
+    experiment_id: str | None = None  # the MLflow experiment of run_id
 
     def summary(self) -> str:
-        return (f"student: val mean IoU {self.best_val_mean_iou:.3f}, {self.params / 1e6:.2f} M params -> "
+        return (f"student: val mean IoU {self.best_val_mean_iou:.3f}, {self.params / 1e6:.2f} M params, encoder "
+                f"weights {self.encoder_weights_used} (asked: {self.encoder_weights_requested}) -> "
                 f"{self.model_path}; MLflow run {self.run_id}, registered {self.model_name} v{self.model_version}")
 
 
 def _flat_params(cfg: TrainConfig, settings: Settings) -> dict:
-    params = {f"train.{k}": v for k, v in cfg.model_dump(exclude={"sweep"}).items()}
+    # The requested encoder weights get a name that says so: what was used is logged beside it after the fit.
+    params = {f"train.{k}": v for k, v in cfg.model_dump(exclude={"sweep", "encoder_weights"}).items()}
+    params["encoder.weights_requested"] = cfg.encoder_weights
     params.update({f"split.{k}": v for k, v in settings.config.split.model_dump().items()})
     return params
 
@@ -166,8 +173,9 @@ def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
 
 
 @writes_data("train")
-def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
-    """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``."""
+def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | None = None) -> TrainReport:
+    """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``.
+    ``dagster_run_id`` (the asset's run) tags the MLflow run."""
     cfg = settings.config.train
     manifest_path = settings.splits_dir / "splits.parquet"
     manifest = pd.read_parquet(manifest_path)
@@ -182,10 +190,10 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
 
     init_mlflow(settings)
     models_dir = settings.models_dir
-    with mlflow.start_run(run_name="student-sweep" if sweep else "student") as run:
+    with start_run(settings, "train sweep" if sweep else "train", dagster_run_id) as run:
         mlflow.log_params(_flat_params(cfg, settings))
         mlflow.log_params({"data.manifest_sha256": file_sha256(manifest_path)[:16], "data.train_images": len(train_rows),
-                           "data.val_images": len(val_rows), "data.dvc_revision": data_revision(settings) or "none"})
+                           "data.val_images": len(val_rows), "data.revision": data_revision(settings) or "none"})
         mlflow.set_tag("mlflow.note.content", "prodseg student: MobileNetV2 encoder + U-Net decoder")
         grid = None
         if sweep:
@@ -207,6 +215,8 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
                                  encoders_dir=settings.encoders_dir)
 
         model = result.model
+        mlflow.log_params({"encoder.weights_used": result.encoder.used,
+                           "encoder.weights_source": result.encoder.source or result.encoder.used})
         mlflow.log_metric("best_val_mean_iou", result.best_val_iou)
         curves = learning_curves(result.history, result.phase_boundary if cfg.epochs_frozen else None)
         samples = _sample_predictions(model, val_rows, settings)
@@ -231,7 +241,13 @@ def run_train(settings: Settings, sweep: bool = False) -> TrainReport:
             model_version=str(info.registered_model_version), model_path=str(model_path),
             params=model.count_params(), best_val_mean_iou=round(result.best_val_iou, 4),
             final={k: round(v[-1], 4) for k, v in result.history.items()},
-            pretrained_encoder=result.pretrained, sweep=grid)
+            pretrained_encoder=bool(result.encoder), encoder_weights_used=result.encoder.used,
+            encoder_weights_requested=cfg.encoder_weights, sweep=grid, experiment_id=run.info.experiment_id)
+        describe_model(mlflow.MlflowClient(), report.model_name, report.model_version,
+                       f"Trained on {len(train_rows)} images ({len(val_rows)} val) of pseudo-labels by "
+                       f"{label_teacher(settings)}, data {data_revision(settings) or 'unknown'}; encoder weights "
+                       f"{result.encoder.used}; val mean IoU {report.best_val_mean_iou:.3f}. Test IoU: set by "
+                       "`prodseg promote` after evaluation.")
         atomic_write_json(models_dir / "train_report.json", asdict(report))
         mlflow.log_dict(json.loads(json.dumps(asdict(report))), "train_report.json")
     log.info(report.summary())

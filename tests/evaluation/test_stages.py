@@ -1,7 +1,9 @@
 """evaluate -> export -> promote for real on a tiny labelled shop, against a sqlite MLflow registry."""
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -49,11 +51,25 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     files = {p.name for p in s.evaluation_dir.iterdir()}
     assert {"report.json", "metrics.json", "per_class_iou.csv", "report.md", "report.html",
             "per_class.png", "iou_histogram.png", "gallery.png"} <= files
-    assert "tiny 3-layer CNN" in (s.evaluation_dir / "report.html").read_text()
+    html = (s.evaluation_dir / "report.html").read_text()
+    assert "tiny 3-layer CNN" in html
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     run = client.get_run(report.run_id)
     assert run.data.metrics["eval.test_mean_iou"] == report.student["test_mean_iou"]
-    assert {a.path for a in client.list_artifacts(report.run_id, "evaluation")} >= {"evaluation/report.html"}
+    # The evaluation is its own run under the training run, named and tagged, holding a self-contained report.
+    evaluation_run = client.get_run(report.evaluation_run_id)
+    assert evaluation_run.info.run_name.startswith("evaluate ")
+    assert evaluation_run.data.tags["mlflow.parentRunId"] == report.run_id
+    assert evaluation_run.data.tags["dagster.run_id"] == "none"   # run outside Dagster
+    assert evaluation_run.data.tags["data.revision"] == run.data.tags["data.revision"] != "none"
+    assert evaluation_run.data.metrics["eval.test_mean_iou"] == report.student["test_mean_iou"]
+    assert {a.path for a in client.list_artifacts(report.evaluation_run_id, "evaluation")} >= {"evaluation/report.html"}
+    logged = Path(mlflow.artifacts.download_artifacts(run_id=report.evaluation_run_id,
+                                                      artifact_path="evaluation/report.html",
+                                                      dst_path=str(s.var_dir / "download"))).read_text()
+    assert logged == html
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', logged)
+    assert len(sources) == 3 and all(src.startswith("data:image/") for src in sources), [x[:40] for x in sources]
 
     export = run_export(s)
     assert list(export.variants) == ["fp32", "fp16", "int8"]
@@ -70,6 +86,9 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     version = client.get_model_version_by_alias(s.config.mlflow.registered_model, CHAMPION)
     assert str(version.version) == first.version and float(version.tags["test_mean_iou"]) == report.student["test_mean_iou"]
     assert version.tags["tflite.int8.fit"] in ("true", "false") and "size_mb.int8" in version.tags
+    assert f"Test IoU: {report.student['test_mean_iou']:.3f}" in version.description
+    assert version.description.startswith("Trained on ") and "pseudo-labels by grabcut" in version.description
+    assert "MobileNetV2" in client.get_registered_model(s.config.mlflow.registered_model).description
 
     # A second version that would have to beat the champion by more than IoU can: it stays challenger.
     strict = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut"},

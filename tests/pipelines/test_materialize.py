@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import dagster as dg
+import mlflow
 import pytest
 
 from pipelines import defs as build_defs
@@ -100,6 +101,8 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
                   for asset, name in (("pseudo_labels", "accepted_share_check"), ("pseudo_labels", "label_iou_check"),
                                       ("dataset_splits", "splits_filled_check"))}
         student_event = instance.get_latest_materialization_event(dg.AssetKey("student_model"))
+        evaluation = metadata(instance, "evaluation")
+        evaluation_event = instance.get_latest_materialization_event(dg.AssetKey("evaluation"))
     assert crawl["rows"] == len(catalog) and sum(crawl["rows_per_class"].values()) == len(catalog)
     assert crawl["product_pages_per_s"] > 0
     assert labels["images"] == len(catalog) and labels["labeller"] == "grabcut"
@@ -108,7 +111,16 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     for name, record in checks.items():
         assert record is not None and record.event is not None, f"{name} did not run"
     assert student["registered_model"] == "models:/prodseg-student/1"
-    assert Path(student["learning_curves"]).exists()
+    # Plots show as pictures; each materialization links to its MLflow run, which carries the Dagster run id.
+    for shown in (student["learning_curves"], evaluation["gallery"], evaluation["per_class_iou"]):
+        assert "](data:image/" in shown and "/get-artifact?path=" in shown
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    for meta, event, run_id in ((student, student_event, student["mlflow_run_id"]),
+                                (evaluation, evaluation_event, evaluation["mlflow_run"].rsplit("/", 1)[-1])):
+        run = client.get_run(run_id)
+        assert meta["mlflow_run"] == f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+        assert run.data.tags["dagster.run_id"] == event.run_id
+    assert student["encoder_weights_used"] == "none"
     # Versions: code versions from dvc.yaml deps, data versions from the outputs, DVC hashes per output.
     assert student_event.asset_materialization.tags["dagster/code_version"] == versions.code_version("train")
     assert crawl["dvc_outs"]["data/raw"]["md5"].endswith(".dir")

@@ -1,5 +1,7 @@
 """Tiny real training runs: 64x64, a few images, a few steps."""
 
+import re
+
 import keras
 import mlflow
 import numpy as np
@@ -8,9 +10,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from prodseg.settings import TrainConfig
+from prodseg.settings import REPO_ROOT, TrainConfig
 from training.metrics import confusion, mean_iou
 from training.model import build_student
+from training.tracking import data_revision, git_commit
 from training.train import compile_student, fit_student, run_train
 from tests.conftest import TINY_TRAIN, make_settings
 
@@ -62,6 +65,18 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     run = client.get_run(report.run_id)
     assert run.data.params["train.image_size"] == "64" and "data.manifest_sha256" in run.data.params
+    # Named and tagged by what made it; the encoder weights asked for and used are both there.
+    assert re.fullmatch(r"train \d{4}-\d\d-\d\d \d\d:\d\d ([0-9a-f]{7}|unknown)", run.info.run_name)
+    tags = run.data.tags
+    assert tags["git.commit"] == git_commit(REPO_ROOT) and tags["dagster.run_id"] == "none"
+    assert tags["data.revision"] == data_revision(s) and tags["data.revision"].startswith("labels:")
+    assert tags["labels.teacher"].startswith("grabcut")
+    assert run.data.params["encoder.weights_requested"] == "none" == run.data.params["encoder.weights_used"]
+    assert "train.encoder_weights" not in run.data.params
+    assert report.encoder_weights_used == "none" and not report.pretrained_encoder
+    version = client.get_model_version(report.model_name, report.model_version)
+    assert version.description.startswith(f"Trained on {run.data.params['data.train_images']} images")
+    assert f"val mean IoU {report.best_val_mean_iou:.3f}" in version.description
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.name == s.config.mlflow.experiment
     assert run.info.artifact_uri.startswith((s.mlflow_dir / "artifacts").as_uri())  # not ./mlruns
