@@ -21,7 +21,7 @@ from prodseg.fileio import atomic_write_bytes, atomic_write_json
 from prodseg.instances import softmax
 from prodseg.locks import writes_data
 from prodseg.settings import Settings
-from training.export import ARTIFACT_DIR, TfliteSegmenter, convert, tflite_name
+from release.tflite import ARTIFACT_DIR, TfliteSegmenter, convert, tflite_name
 from training.tracking import init_mlflow
 from training.train import load_trained
 

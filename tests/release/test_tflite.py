@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.export import VARIANTS, TfliteSegmenter, convert
+from release.tflite import VARIANTS, TfliteSegmenter, convert
 from training.model import build_student
 
 
