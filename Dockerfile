@@ -33,6 +33,7 @@ COPY params.yaml ./
 COPY scrapers/ scrapers/
 COPY labelling/ labelling/
 COPY evaluation/ evaluation/
+COPY release/ release/
 COPY training/ training/
 COPY serving/ serving/
 COPY demo_shop/ demo_shop/

@@ -66,7 +66,7 @@ def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
                                      force=config.force)
     if reused is not None:
         return reused
-    from training.export_stage import run_export
+    from release.export import run_export
 
     report = run_export(resolved)
     context.log.info(report.summary())
@@ -87,7 +87,7 @@ def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
     description="The registry's `champion` alias: the new version takes it only when it beats the current one.",
 )
 def champion(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
-    from training.promote import run_promote
+    from release.promote import run_promote
 
     result = run_promote(settings.load())
     context.log.info(f"v{result.version}: {result.reason}")

@@ -26,10 +26,10 @@ from PIL import Image
 from evaluation.boundary import bleed, boundary_f, edge_band, halo_error, soft_edge_iou
 from evaluation.data import truth_rows
 from prodseg.settings import Settings
+from release.tflite import tflite_name
 from serving.images import UploadError
 from serving.model_source import from_path
 from serving.predictor import Predictor
-from training.export import tflite_name
 
 # The cut-outs as served before issue 13 item 8.
 BEFORE = {"edge_subpixel": False, "edge_sharpness": 1.0, "edge_decontaminate": False}

@@ -36,7 +36,7 @@ def default_model(bench: Path, size: int = 128) -> Path:
     if not path.exists():
         import numpy as np
 
-        from training.export import convert
+        from release.tflite import convert
         from training.model import build_student
 
         model, _ = build_student(size, encoder_weights="none")

@@ -25,7 +25,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from demo_shop.catalog import CATEGORIES, GIFT_CATEGORY, PlannedProduct, image_seed, plan_products
-from demo_shop.render import random_look, render
+from demo_shop.looks import random_look
+from demo_shop.render import render
 from prodseg.classes import class_id
 from prodseg.fileio import atomic_write_json, atomic_write_parquet, atomic_write_text, sha256_bytes
 from prodseg.settings import ShopConfig

@@ -13,12 +13,11 @@ import pandas as pd
 import tensorflow as tf
 from PIL import Image
 
-from evaluation.instances import Detection, class_map, detect, softmax
+from evaluation.latency import latency_ms
 from evaluation.scores import Predictions, score
-from labelling.instances import box_from_mask
 from labelling.load import load_rgb
+from prodseg.instances import Detection, box_from_mask, class_map, detect, softmax
 from prodseg.settings import EvaluateConfig
-from training.export import latency_ms
 
 log = logging.getLogger(__name__)
 

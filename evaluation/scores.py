@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.coco_map import box_map50
-from evaluation.instances import Detection
-from labelling.instances import box_from_mask, mask_iou
+from labelling.instances import mask_iou
 from prodseg.classes import CLASS_NAMES, NUM_CLASSES
+from prodseg.instances import Detection, box_from_mask
 from training.metrics import confusion, foreground_dice, iou_per_class, mean_iou, pixel_accuracy
 
 

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from prodseg.instances import box_from_mask
+
 
 @dataclass
 class Instance:
@@ -24,14 +26,6 @@ class Instance:
     @property
     def box(self) -> tuple[int, int, int, int] | None:
         return box_from_mask(self.mask)
-
-
-def box_from_mask(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """``(x0, y0, x1, y1)`` with exclusive ends, or None for an empty mask."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -117,14 +117,14 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from training.export_stage import run_export
+    from release.export import run_export
 
     print(run_export(_settings(args)).summary())
     return 0
 
 
 def cmd_promote(args) -> int:
-    from training.promote import run_promote
+    from release.promote import run_promote
 
     result = run_promote(_settings(args))
     print(f"v{result.version}: {'champion' if result.promoted else 'challenger'} ({result.reason})")
@@ -134,7 +134,7 @@ def cmd_promote(args) -> int:
 def cmd_models(args) -> int:
     from mlflow import MlflowClient
 
-    from training.registry import list_versions
+    from release.registry import list_versions
 
     settings = _settings(args)
     name = settings.config.mlflow.registered_model

@@ -97,7 +97,7 @@ def _champion(settings: Settings) -> str | None:
         return None  # no local store yet: do not create one just to look
     from mlflow import MlflowClient
 
-    from training.registry import current_champion
+    from release.registry import current_champion
 
     name = settings.config.mlflow.registered_model
     version = current_champion(MlflowClient(uri), name)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prodseg.settings import Settings
-from training.export import ARTIFACT_DIR, tflite_name
+from release.tflite import ARTIFACT_DIR, tflite_name
 
 log = logging.getLogger(__name__)
 KERAS = "keras"
@@ -94,7 +94,7 @@ def champion(settings: Settings) -> ModelSource:
     from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is only needed when serving from the registry
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
-    from training.registry import CHAMPION  # noqa: PLC0415
+    from release.registry import CHAMPION  # noqa: PLC0415
 
     uri = settings.mlflow_tracking_uri
     name = settings.config.mlflow.registered_model

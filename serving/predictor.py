@@ -1,7 +1,7 @@
 """Image bytes -> product instances (``predict``) or a product cut-out (``segment``) with one loaded model.
 
 The image is resized to the model's own input size the way training resized it,
-instances come from ``evaluation.instances.detect`` at model resolution, and each
+instances come from ``prodseg.instances.detect`` at model resolution, and each
 mask is upsampled and smoothed to the output resolution: the input's, or for an input
 over ``serve.max_output_pixels`` the input reduced by a whole factor to fit. So the
 memory a request takes follows the model and that cap, not the upload.
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from evaluation.instances import Detection, detect, softmax
 from labelling.coco import encode_rle
 from prodseg.classes import PRODUCT_CLASSES
+from prodseg.instances import Detection, detect, softmax
 from prodseg.settings import Settings
 from serving.budget import PixelBudget
 from serving.images import Upload, UploadError, decode, open_image, reduced_size, reduction

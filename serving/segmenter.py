@@ -25,7 +25,7 @@ class Segmenter(Protocol):
 
 class Tflite:
     def __init__(self, content: bytes, path: Path, threads: int):
-        from training.export import TfliteSegmenter  # noqa: PLC0415
+        from release.tflite import TfliteSegmenter  # noqa: PLC0415
 
         self.runner = TfliteSegmenter(content, threads)
         self.size = _fixed_size(self.runner.input["shape"], path)

@@ -1,1 +1,1 @@
-"""The student model stage: split, tf.data input, MobileNetV2 U-Net, training, evaluation, export."""
+"""The student model stage: split, tf.data input, MobileNetV2 U-Net, training with MLflow tracking."""

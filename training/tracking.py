@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import mlflow
+from mlflow import MlflowClient
 
 from prodseg.settings import Settings
 
@@ -99,3 +100,16 @@ def start_run(settings: Settings, stage: str, dagster_run_id: str | None = None,
 def run_ui_url(ui_url: str, experiment_id: str, run_id: str) -> str:
     """The run's page in the MLflow UI."""
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+MODEL_DESCRIPTION = (
+    "prodseg student: a MobileNetV2 encoder + light U-Net decoder (Keras) that segments a product photo into "
+    "background and 8 furniture/tableware classes (couch, chair, bed, vase, bowl, cup, wine-glass, potted-plant). "
+    "Trained on a shop crawl pseudo-labelled by a teacher; input float RGB 0..255, output per-pixel logits. "
+    "Alias `champion` is what the server answers with; each version's description says its data and test IoU.")
+
+
+def describe_model(client: MlflowClient, name: str, version: str, text: str) -> None:
+    """The registered model's description (what it is) and this version's (its data and figures)."""
+    client.update_registered_model(name, description=MODEL_DESCRIPTION)
+    client.update_model_version(name, str(version), description=text)

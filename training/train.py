@@ -29,8 +29,7 @@ from training.encoder_weights import npm_encoder_or_none
 from training.metrics import MeanIoUPresent, SegmentationLoss
 from training.model import ENCODER_NAME, EncoderStart, build_student
 from training.plots import learning_curves, prediction_grid
-from training.registry import describe_model
-from training.tracking import data_revision, file_sha256, init_mlflow, label_teacher, start_run
+from training.tracking import data_revision, describe_model, file_sha256, init_mlflow, label_teacher, start_run
 
 log = logging.getLogger(__name__)
 PIP_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "keras==3.15.1"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from demo_shop.render import SHOTS, ProductLook, random_look, render
+from demo_shop.looks import ProductLook, random_look
+from demo_shop.render import SHOTS, render
 from prodseg.classes import PRODUCT_CLASSES
 
 SIZE = 256  # half the shop's size keeps the suite fast; everything in the renderer scales with it

@@ -9,12 +9,12 @@ import mlflow
 import pytest
 
 from evaluation.evaluate import run_evaluate
+from release.export import run_export
+from release.promote import run_promote
+from release.registry import CHALLENGER, CHAMPION
+from release.tflite import ARTIFACT_DIR, tflite_name
 from tests.conftest import make_settings
-from training.export import ARTIFACT_DIR, tflite_name
-from training.export_stage import run_export
-from training.promote import run_promote
 from training.split import run_split
-from training.registry import CHALLENGER, CHAMPION
 from training.train import run_train
 
 # 20 products over 8 classes: the default 60/20/20 leaves some classes no test product.

@@ -1,18 +1,13 @@
 import numpy as np
 
-from labelling.instances import (Instance, box_from_mask, class_index_mask, fill_holes_where,
-                                 keep_large_components, mask_iou, select_product, smooth_mask)
+from labelling.instances import (Instance, class_index_mask, fill_holes_where, keep_large_components,
+                                 mask_iou, select_product, smooth_mask)
 
 
 def rect(h=20, w=20, y0=0, y1=0, x0=0, x1=0):
     m = np.zeros((h, w), bool)
     m[y0:y1, x0:x1] = True
     return m
-
-
-def test_box_is_exclusive_and_none_for_empty():
-    assert box_from_mask(rect(y0=2, y1=5, x0=3, x1=9)) == (3, 2, 9, 5)
-    assert box_from_mask(np.zeros((4, 4), bool)) is None
 
 
 def test_iou_cases():

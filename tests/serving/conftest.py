@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from prodseg.classes import class_id
+from release.tflite import tflite_name
 from scrapers.catalog import CATALOG_COLUMNS
 from tests.serving.helpers import PRODUCTS, SIZE, dark_model, encoded, int8, photo
-from training.export import tflite_name
 
 
 @pytest.fixture(scope="session")

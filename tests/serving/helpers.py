@@ -26,8 +26,8 @@ from PIL import Image, ImageDraw
 
 from prodseg.classes import NUM_CLASSES, class_id
 from prodseg.settings import REPO_ROOT, Settings
+from release.tflite import convert
 from tests.pipelines.tiny import free_port
-from training.export import convert
 
 SIZE = 64
 DARK_CLASS = "couch"

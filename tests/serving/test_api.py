@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from labelling.coco import decode_rle
-from labelling.instances import box_from_mask
+from prodseg.instances import box_from_mask
 from tests.serving.helpers import PRODUCTS, encoded, photo, rss_mb, serve_process
 
 MAX_UPLOAD = 2_000_000

@@ -13,13 +13,13 @@ import pytest
 from mlflow import MlflowClient
 
 from labelling.coco import decode_rle
+from release.registry import CHAMPION
+from release.tflite import ARTIFACT_DIR, tflite_name
 from serving.app import create_app
 from serving.model_source import ModelUnavailable, resolve
 from serving.predictor import Predictor
 from serving.server import running_server
 from tests.serving.helpers import dark_model, encoded, photo, serve_settings
-from training.export import ARTIFACT_DIR, tflite_name
-from training.registry import CHAMPION
 
 NAME = "prodseg-student"
 

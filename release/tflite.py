@@ -1,15 +1,12 @@
 """TFLite export of the student: fp32, fp16 weights, and full-integer int8 with uint8 input/output.
 
 ``convert`` builds each variant, ``TfliteSegmenter`` runs one with the LiteRT
-interpreter, ``latency_ms`` times it (the export stage's sizing and test-split
-evaluation build on these).
+interpreter (the export stage's sizing, timing and test-split evaluation build on these).
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -86,15 +83,3 @@ class TfliteSegmenter:
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class index maps for a batch (N, H, W, 3) -> (N, H, W)."""
         return np.stack([self.logits(image).argmax(-1) for image in images])
-
-
-def latency_ms(run: Callable[[], object], warmup: int = 10, runs: int = 100) -> dict[str, float]:
-    """Median and p90 of ``run()`` wall time in ms, after a warm-up."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return {"median": round(statistics.median(times), 3), "p90": round(statistics.quantiles(times, n=10)[-1], 3)}

@@ -14,17 +14,6 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-MODEL_DESCRIPTION = (
-    "prodseg student: a MobileNetV2 encoder + light U-Net decoder (Keras) that segments a product photo into "
-    "background and 8 furniture/tableware classes (couch, chair, bed, vase, bowl, cup, wine-glass, potted-plant). "
-    "Trained on a shop crawl pseudo-labelled by a teacher; input float RGB 0..255, output per-pixel logits. "
-    "Alias `champion` is what the server answers with; each version's description says its data and test IoU.")
-
-
-def describe_model(client: MlflowClient, name: str, version: str, text: str) -> None:
-    """The registered model's description (what it is) and this version's (its data and figures)."""
-    client.update_registered_model(name, description=MODEL_DESCRIPTION)
-    client.update_model_version(name, str(version), description=text)
 
 
 @dataclass

@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from training.registry import CHALLENGER, CHAMPION, current_champion, list_versions, promote
+from release.registry import CHALLENGER, CHAMPION, current_champion, list_versions, promote
 
 NAME = "prodseg-student"
 

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.export import VARIANTS, TfliteSegmenter, convert, latency_ms
+from release.tflite import VARIANTS, TfliteSegmenter, convert
 from training.model import build_student
 
 
@@ -47,8 +47,3 @@ def test_int8_needs_a_representative_dataset_and_unknown_variants_are_refused(ti
         convert(model, "int8")
     with pytest.raises(ValueError, match="unknown TFLite variant"):
         convert(model, "int4")
-
-
-def test_latency_reports_median_and_p90():
-    timing = latency_ms(lambda: sum(range(1000)), warmup=2, runs=20)
-    assert 0 < timing["median"] <= timing["p90"]

@@ -16,11 +16,12 @@ from mlflow import MlflowClient
 
 from evaluation.candidates import keras_probs, limit_threads, served_mean_iou
 from evaluation.data import label_set
-from evaluation.instances import softmax
+from evaluation.latency import latency_ms
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
+from prodseg.instances import softmax
 from prodseg.locks import writes_data
 from prodseg.settings import Settings
-from training.export import ARTIFACT_DIR, TfliteSegmenter, convert, latency_ms, tflite_name
+from release.tflite import ARTIFACT_DIR, TfliteSegmenter, convert, tflite_name
 from training.tracking import init_mlflow
 from training.train import load_trained
 

@@ -1,6 +1,7 @@
 """Product instances from a predicted class map: connected components -> class tag, score, box, mask.
 
-Shared by the evaluation (box mAP against the label instances) and the server's ``/predict``.
+Shared by the evaluation (box mAP against the label instances), the export's scores, the server's
+``/predict`` and the labellers' boxes: the base every stage stands on.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from labelling.instances import box_from_mask
 from prodseg.classes import CLASS_NAMES
 
 
@@ -28,6 +28,14 @@ class Detection:
     @property
     def area(self) -> int:
         return int(self.mask.sum())
+
+
+def box_from_mask(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` with exclusive ends, or None for an empty mask."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

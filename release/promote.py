@@ -16,7 +16,7 @@ from mlflow import MlflowClient
 from evaluation.candidates import keras_probs, served_mean_iou
 from evaluation.data import label_set
 from prodseg.settings import Settings
-from training.registry import Promotion, promote
+from release.registry import Promotion, promote
 from training.tracking import data_revision, init_mlflow
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""The release stages: TFLite export and promotion in the MLflow registry, after the evaluation."""
