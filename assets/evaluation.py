@@ -87,12 +87,19 @@ def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
     description="The registry's `champion` alias: the new version takes it only when it beats the current one.",
 )
 def champion(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+    from release.notify import notify_servers
     from release.promote import run_promote
 
-    result = run_promote(settings.load())
+    resolved = settings.load()
+    result = run_promote(resolved)
     context.log.info(f"v{result.version}: {result.reason}")
+    notices = notify_servers(resolved, result.moved)
+    for notice in notices:
+        (context.log.info if notice.ok else context.log.warning)(f"notified {notice}")
     return dg.MaterializeResult(metadata={
         "version": result.version, "promoted": result.promoted, "reason": result.reason,
         "previous_champion": result.previous_champion or "none", "test_mean_iou": result.score,
         "champion_test_mean_iou": result.champion_score if result.champion_score is not None else result.score,
+        "servers_notified": dg.MetadataValue.md("\n".join(f"- {n}" for n in notices) or "none"),
+        "notify_warnings": sum(not n.ok for n in notices),  # a server down is a warning, not a failed asset
     })

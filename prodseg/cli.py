@@ -124,10 +124,15 @@ def cmd_export(args) -> int:
 
 
 def cmd_promote(args) -> int:
+    from release.notify import notify_servers
     from release.promote import run_promote
 
-    result = run_promote(_settings(args))
+    settings = _settings(args)
+    result = run_promote(settings)
     print(f"v{result.version}: {'champion' if result.promoted else 'challenger'} ({result.reason})")
+    for notice in notify_servers(settings, result.moved):  # a server down is a warning: the promotion stands
+        print(f"notified {notice}" if notice.ok else f"warning: server not told: {notice}",
+              file=sys.stdout if notice.ok else sys.stderr)
     return 0
 
 

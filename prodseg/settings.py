@@ -191,6 +191,10 @@ class ServeConfig(_Section):
     edge_subpixel: bool = True              # mask edges follow the model's probabilities, not its pixel grid
     edge_sharpness: float = Field(2.0, ge=1)  # cut-out alpha slope around 0.5 (1: the smoothed upsampled mask)
     edge_decontaminate: bool = True         # cut-out edge colours: the product's estimated own, not the photo's
+    follow_seconds: NonNegativeFloat = 0    # check the registry's champion this often (±10% jitter); 0: never
+    notify_urls: list[WebUrl] = []          # servers `prodseg promote` tells to POST /reload when an alias moved
+    notify_timeout_s: PositiveFloat = 10    # ... waiting this long for each (then a warning, never a failure)
+    canary_share: Fraction = 0              # share of requests the `challenger` answers when it is not the champion
 
 
 class RunsConfig(_Section):

@@ -24,11 +24,17 @@ class Promotion:
     previous_champion: str | None
     score: float
     champion_score: float | None
+    previous_challenger: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """Whether an alias now points elsewhere: servers following them have something new to load."""
+        return (self.promoted and self.previous_champion != self.version) or self.previous_challenger != self.version
 
 
-def current_champion(client: MlflowClient, name: str) -> str | None:
+def current_champion(client: MlflowClient, name: str, alias: str = CHAMPION) -> str | None:
     try:
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+        return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:  # no such alias (or no such model) yet
         return None
 
@@ -42,20 +48,21 @@ def promote(client: MlflowClient, name: str, version: str, score: float, margin:
     for key, value in (tags or {}).items():
         client.set_model_version_tag(name, version, key, str(value))
     version = str(version)
+    challenger = current_champion(client, name, CHALLENGER)
     client.set_registered_model_alias(name, CHALLENGER, version)
     champion = current_champion(client, name)
     if champion is None:
         client.set_registered_model_alias(name, CHAMPION, version)
-        return Promotion(version, True, "no champion yet", None, score, None)
+        return Promotion(version, True, "no champion yet", None, score, None, challenger)
     if champion == version:
-        return Promotion(version, True, "already champion", champion, score, score)
+        return Promotion(version, True, "already champion", champion, score, score, challenger)
     best = champion_score(champion)
     if score >= best + margin:
         client.set_registered_model_alias(name, CHAMPION, version)
         return Promotion(version, True, f"beats v{champion} by {score - best:+.4f} (margin {margin})",
-                         champion, score, best)
+                         champion, score, best, challenger)
     return Promotion(version, False, f"does not beat v{champion} by the margin {margin} ({score - best:+.4f})",
-                     champion, score, best)
+                     champion, score, best, challenger)
 
 
 def list_versions(client: MlflowClient, name: str) -> list[dict]:

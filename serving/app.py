@@ -1,4 +1,4 @@
-"""The FastAPI app: REST API (/predict, /segment, /health, /model, /reload) and the web page.
+"""The FastAPI app: REST API (/predict, /segment, /health, /model, /reload, /metrics) and the web page.
 
 Routes are thin: they read the capped upload and hand it to the predictor in a worker
 thread. Every refusal is a JSON body ``{"success": false, "error": "..."}`` with a 4xx status,
@@ -8,6 +8,8 @@ or a 503 when the server is busy (with ``Retry-After``) or has no model.
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
@@ -26,11 +28,13 @@ from serving.body_limit import BodyLimit
 from serving.budget import ServerBusy
 from serving.docs import install_docs
 from serving.errors import documented, error_response
+from serving.follow import Follower
 from serving.gallery import Gallery
 from serving.headers import SecurityHeaders
 from serving.images import FORMATS, UploadError, check_bytes
+from serving.metrics import CONTENT_TYPE, VersionStats
 from serving.model_source import ModelUnavailable
-from serving.predictor import Cutout
+from serving.predictor import Cutout, Predictor
 from serving.quality import CutoutWarning, class_labels, cutout_warnings, header_values
 from serving.state import ServedModel
 
@@ -100,10 +104,26 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     """The app for ``settings``; ``model`` defaults to resolving and loading it (raises ModelUnavailable)."""
     serve = settings.config.serve
     model = model or ServedModel(settings)
+    stats = VersionStats()
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        """Following starts and stops with the server that runs the app, whichever runs it."""
+        follower = Follower(model, serve.follow_seconds) if serve.follow_seconds else None
+        if follower:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower:
+                await run_in_threadpool(follower.stop)
+
     app = _App(title="prodseg", version="0.1.0", docs_url=None, redoc_url=None,  # FastAPI's load a CDN
-               description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.")
+               description="Product segmentation: instances as JSON with COCO RLE masks, cut-outs as RGBA PNG.",
+               lifespan=lifespan)
     install_docs(app)
     app.state.model = model
+    app.state.stats = stats
     app.state.gallery = Gallery.load(settings)
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -111,15 +131,29 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=serve.max_upload_bytes + MULTIPART_SLACK,
                        message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes",
                        timeout=serve.body_timeout_s)
-    app.add_middleware(Admission, limit=serve.max_in_flight)  # added last: outside BodyLimit, refuses first
+    # Added last: outside BodyLimit, refuses first. Liveness and metrics answer even when busy.
+    app.add_middleware(Admission, limit=serve.max_in_flight, exempt=("/health", "/metrics"))
 
     async def read_capped(image: UploadFile) -> bytes:
         return check_bytes(await image.read(serve.max_upload_bytes + 1), serve.max_upload_bytes)
 
+    async def answered(work, *args) -> tuple[Predictor, object]:
+        """``work(predictor, *args)`` in a worker thread with the predictor picked for this request, counted."""
+        predictor = model.pick()
+        start, outcome = time.perf_counter(), "error"
+        try:
+            result = await run_in_threadpool(work, predictor, *args)
+            outcome = "ok"
+            return predictor, result
+        except UploadError as exc:
+            outcome = "refused" if exc.status < 500 else "error"
+            raise
+        finally:
+            stats.record(predictor.source.version or "none", outcome, time.perf_counter() - start)
+
     async def cut_out(data: bytes, label: str | None, crop: bool, expected: str | None = None) -> Response:
         """``expected``: the catalog's class of the photo, when known; a cut-out of another class is flagged."""
-        predictor = model.predictor
-        cut = await run_in_threadpool(predictor.segment, data, label, crop)
+        predictor, cut = await answered(Predictor.segment, data, label, crop)
         warnings = cutout_warnings(cut.score, cut.border, cut.label, expected, predictor.limits)
         return _png(cut, predictor.source.version, warnings)
 
@@ -128,7 +162,7 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
         """Each product found: label, score, box [x0, y0, x1, y1], area and mask (COCO RLE) in output pixels:
         the input's, or for an input over serve.max_output_pixels the input reduced by a whole factor. Each also has
         ``warnings``: a list of {code, text} saying why its cut-out would be weak (see serve.warn_*), or empty."""
-        return await run_in_threadpool(model.predictor.predict, await read_capped(image))
+        return (await answered(Predictor.predict, await read_capped(image)))[1]
 
     @app.post("/segment", summary="The product cut out as an RGBA PNG",
               response_class=Response, responses={200: {"content": {"image/png": {}}}, **UPLOAD_ERRORS})
@@ -143,18 +177,30 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     def health() -> dict:
         return {"status": "ok", "model": model.predictor.model_info()}
 
-    @app.get("/model", summary="The served model: name, version, aliases, metrics, sizes")
+    @app.get("/model", summary="The served model: name, version, aliases, metrics, sizes; following; canary")
     def model_details() -> dict:
-        predictor = model.predictor
+        """The champion serving since ``since``; ``follow``: how often the registry is checked and the last check
+        (``error`` says why a new model was not taken); ``canary``: the challenger and its share of requests;
+        ``requests``: per version, requests, refused (4xx), errors (5xx) and latency since the server started."""
+        predictor, challenger = model.predictor, model.challenger
         height, width = predictor.size
         return {**predictor.source.describe(), "input_size": {"width": width, "height": height},
-                "workers": predictor.pool.workers}
+                "workers": predictor.pool.workers, "since": model.since,
+                "follow": {"every_s": serve.follow_seconds or None, "last_check": model.last_check},
+                "canary": {"share": serve.canary_share,
+                           "challenger": challenger.source.describe() if challenger else None},
+                "requests": stats.summary()}
+
+    @app.get("/metrics", summary="Prometheus metrics: requests by model version and outcome, latency",
+             response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+    def metrics() -> Response:
+        return Response(stats.exposition(), media_type=CONTENT_TYPE)
 
     @app.post("/reload", summary="Pick up a new champion (and a new catalog) without a restart",
               responses=documented(503))
     async def reload() -> dict:
         try:
-            result = await run_in_threadpool(model.reload)
+            result = await run_in_threadpool(model.reload, "reload")
         except ModelUnavailable as exc:
             raise ModelUnavailable(f"{exc}; still serving {model.predictor.source.label}") from None
         app.state.gallery = await run_in_threadpool(Gallery.load, settings)

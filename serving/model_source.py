@@ -25,6 +25,10 @@ class ModelUnavailable(RuntimeError):
     """No model to serve: no champion, no usable variant, or a model path that is not there."""
 
 
+class NoAlias(ModelUnavailable):
+    """The registry has no such alias (or no store at all): nothing to load, as opposed to a load that failed."""
+
+
 @dataclass(frozen=True)
 class ModelSource:
     path: Path                      # the local .tflite or .keras file
@@ -91,19 +95,24 @@ def _floats(items: dict[str, str]) -> dict[str, float]:
 
 
 def champion(settings: Settings) -> ModelSource:
+    from release.registry import CHAMPION  # noqa: PLC0415
+
+    return registered(settings, CHAMPION)
+
+
+def registered(settings: Settings, alias: str) -> ModelSource:
+    """The version the registry's ``alias`` points at, as its first servable variant of ``serve.prefer``."""
     from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is only needed when serving from the registry
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
-    from release.registry import CHAMPION  # noqa: PLC0415
-
     uri = settings.mlflow_tracking_uri
     name = settings.config.mlflow.registered_model
-    missing = ModelUnavailable(f"no champion in {uri}; run `make demo` or pass --model")
+    missing = NoAlias(f"no {alias} in {uri}; run `make demo` or pass --model")
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         raise missing  # do not create an empty store just to find it empty
     client = MlflowClient(uri)
     try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
+        version = client.get_model_version_by_alias(name, alias)
     except MlflowException:
         raise missing from None
     skipped = []
@@ -114,9 +123,9 @@ def champion(settings: Settings) -> ModelSource:
             skipped.append(f"{variant}: {exc}")
             continue
         if skipped:
-            log.info("champion v%s: serving %s; skipped %s", version.version, variant, "; ".join(skipped))
+            log.info("%s v%s: serving %s; skipped %s", alias, version.version, variant, "; ".join(skipped))
         return _registered(client, uri, version, variant, path)
-    raise ModelUnavailable(f"champion v{version.version} of {name} in {uri} has no servable variant of "
+    raise ModelUnavailable(f"{alias} v{version.version} of {name} in {uri} has no servable variant of "
                            f"{list(settings.config.serve.prefer)}: {'; '.join(skipped)}")
 
 

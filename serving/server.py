@@ -29,7 +29,7 @@ def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") 
 
 
 def serve(settings: Settings, workers: int | None = None) -> None:
-    """Serve until Ctrl-C / SIGTERM; SIGHUP reloads the champion."""
+    """Serve until Ctrl-C / SIGTERM; SIGHUP reloads the champion (so does following it: ``serve.follow_seconds``)."""
     map_large_blocks()  # before any image arrives: freed image memory then goes back to the OS
     model = ServedModel(settings, workers)
     app = create_app(settings, model)
@@ -38,9 +38,9 @@ def serve(settings: Settings, workers: int | None = None) -> None:
     def on_hangup(*_):
         def reload():
             try:
-                log.info("SIGHUP: %s", model.reload())
-            except ModelUnavailable as exc:
-                log.error("SIGHUP: reload failed, still serving %s: %s", model.predictor.source.label, exc)
+                log.info("SIGHUP: %s", model.reload("SIGHUP"))
+            except ModelUnavailable:
+                pass  # logged by reload(), shown in /model
         threading.Thread(target=reload, name="reload", daemon=True).start()  # not inside the signal handler
 
     signal.signal(signal.SIGHUP, on_hangup)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,14 +23,17 @@ import httpx
 import keras
 import numpy as np
 import pytest
+from mlflow import MlflowClient
 from PIL import Image, ImageDraw
 
 from prodseg.classes import NUM_CLASSES, class_id
 from prodseg.settings import REPO_ROOT, Settings
-from release.tflite import convert
+from release.registry import CHAMPION
+from release.tflite import ARTIFACT_DIR, convert, tflite_name
 from tests.pipelines.tiny import free_port
 
 SIZE = 64
+NAME = "prodseg-student"  # the registered model name of the default settings
 DARK_CLASS = "couch"
 # Products of the tiny catalog: (product id, title, class, shape box as fractions of a 160x120 photo)
 PRODUCTS = [
@@ -128,3 +132,30 @@ def serve_process(root: Path, model: Path, data: Path, workers: int | None = Non
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None = None,
+             keras_dir: Path | None = None, alias: str | None = CHAMPION) -> str:
+    """A version the way the export stage leaves one: run artifacts tflite/student-<variant>.tflite + tags.
+
+    ``alias`` (champion by default) then points at it; None: no alias.
+    """
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    if not client.search_registered_models(f"name = '{NAME}'"):
+        client.create_registered_model(NAME)
+    experiment = client.get_experiment_by_name("t") or client.get_experiment(client.create_experiment(
+        "t", artifact_location=(settings.var_dir / "artifacts").as_uri()))
+    run_id = client.create_run(experiment.experiment_id).info.run_id
+    client.log_metric(run_id, "best_val_mean_iou", 0.75)
+    for variant, path in tflite.items():
+        named = settings.var_dir / "staging" / run_id / tflite_name(variant)
+        named.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, named)
+        client.log_artifact(run_id, str(named), ARTIFACT_DIR)
+    source = keras_dir.as_uri() if keras_dir else (settings.var_dir / "none").as_uri()
+    version = str(client.create_model_version(NAME, source, run_id).version)
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(NAME, version, key, str(value))
+    if alias:
+        client.set_registered_model_alias(NAME, alias, version)
+    return version

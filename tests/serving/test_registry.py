@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import httpx
 import mlflow.tensorflow
@@ -14,43 +13,18 @@ from mlflow import MlflowClient
 
 from labelling.coco import decode_rle
 from release.registry import CHAMPION
-from release.tflite import ARTIFACT_DIR, tflite_name
+from release.tflite import tflite_name
 from serving.app import create_app
 from serving.model_source import ModelUnavailable, resolve
 from serving.predictor import Predictor
 from serving.server import running_server
-from tests.serving.helpers import dark_model, encoded, photo, serve_settings
-
-NAME = "prodseg-student"
+from tests.serving.helpers import NAME, dark_model, encoded, photo, register, serve_settings
 
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the settings' sqlite store, not the developer's
     return tmp_path
-
-
-def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None = None,
-             keras_dir: Path | None = None) -> str:
-    """A version the way the export stage leaves one: run artifacts tflite/student-<variant>.tflite + tags."""
-    client = MlflowClient(settings.mlflow_tracking_uri)
-    if not client.search_registered_models(f"name = '{NAME}'"):
-        client.create_registered_model(NAME)
-    experiment = client.get_experiment_by_name("t") or client.get_experiment(client.create_experiment(
-        "t", artifact_location=(settings.var_dir / "artifacts").as_uri()))
-    run_id = client.create_run(experiment.experiment_id).info.run_id
-    client.log_metric(run_id, "best_val_mean_iou", 0.75)
-    for variant, path in tflite.items():
-        named = settings.var_dir / "staging" / run_id / tflite_name(variant)
-        named.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, named)
-        client.log_artifact(run_id, str(named), ARTIFACT_DIR)
-    source = keras_dir.as_uri() if keras_dir else (settings.var_dir / "none").as_uri()
-    version = str(client.create_model_version(NAME, source, run_id).version)
-    for key, value in (tags or {}).items():
-        client.set_model_version_tag(NAME, version, key, str(value))
-    client.set_registered_model_alias(NAME, CHAMPION, version)
-    return version
 
 
 def test_champion_serves_the_first_fit_variant_with_its_metrics(root, models_dir):
