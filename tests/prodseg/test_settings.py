@@ -38,6 +38,17 @@ def test_bad_values_and_unknown_keys_are_clear_errors():
         parse_overrides(["no-equals-sign"])
 
 
+@pytest.mark.parametrize("override, rule", [
+    ("serve.follow_seconds=-1", "greater than or equal to 0"),
+    ("serve.canary_share=1.5", "less than or equal to 1"),
+    ("serve.notify_timeout_s=0", "greater than 0"),
+    ("serve.notify_urls=[localhost:8000]", "should match pattern"),
+])
+def test_following_and_canary_keys_are_range_checked(override, rule):
+    with pytest.raises(ConfigError, match=f"serve.{override.split('.')[1].split('=')[0]}.*{rule}"):
+        Settings.load(parse_overrides([override]), environ={})
+
+
 def test_site_config_path_accepts_a_name_or_a_file(tmp_path):
     s = Settings.load(environ={})
     assert s.site_config_path("demo") == s.config_dir / "sites" / "demo.yaml"

@@ -40,6 +40,9 @@ def test_first_becomes_champion_worse_does_not_better_does(client):
     v3 = client.new_version()
     better = promote(client, NAME, v3, 0.85, 0.01, champion_score)
     assert better.promoted and better.previous_champion == v1 and current_champion(client, NAME) == v3
+    assert first.moved and worse.moved and better.moved and better.previous_challenger == v2  # servers are told
+    again = promote(client, NAME, v3, 0.85, 0.01, champion_score)  # the same version promoted twice
+    assert again.reason == "already champion" and not again.moved  # moves nothing: nobody to tell
 
     listed = {row["version"]: row for row in list_versions(client, NAME)}
     assert listed[v3]["aliases"] == [CHALLENGER, CHAMPION]

@@ -69,6 +69,7 @@ def test_the_server_follows_a_new_champion_without_a_failed_request(root, models
             stop.set()
             asking.join(30)
         after = client.get("/model").json()
+    assert not [t for t in threading.enumerate() if t.name == "follow-champion"]  # stopped with the server
     # The alias is seen within one interval (+10% jitter); loading the tiny model beside the old one adds little.
     assert took < FOLLOW_S * 1.1 + 3, took
     assert {status for status, _ in answers} == {200}, answers
