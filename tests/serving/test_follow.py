@@ -5,6 +5,7 @@ Real servers on 127.0.0.1, a real sqlite MLflow registry, the tiny session model
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
@@ -17,7 +18,7 @@ from release.registry import CHALLENGER, CHAMPION
 from serving.app import create_app
 from serving.server import running_server
 from tests.pipelines.tiny import free_port
-from tests.serving.helpers import NAME, encoded, photo, register, serve_settings
+from tests.serving.helpers import NAME, encoded, photo, register, serve_process, serve_settings
 
 FOLLOW_S = 0.5
 SMALL = encoded(photo(48, 36))
@@ -71,8 +72,9 @@ def test_the_server_follows_a_new_champion_without_a_failed_request(root, models
         after = client.get("/model").json()
     assert not [t for t in threading.enumerate() if t.name == "follow-champion"]  # stopped with the server
     # The alias is seen within one interval (+10% jitter); loading the tiny model beside the old one adds little.
-    assert took < FOLLOW_S * 1.1 + 3, took
     assert {status for status, _ in answers} == {200}, answers
+    print(f"switched {took:.2f} s after the alias moved; {len(answers)} answers, all 200")
+    assert took < FOLLOW_S * 1.1 + 5, took  # slack for a loaded CI machine
     versions = [version for _, version in answers]
     assert versions[0] == "1" and versions[-1] == "2"
     assert versions == sorted(versions)  # swapped whole, once: never back to the old one
@@ -107,7 +109,7 @@ def test_the_canary_sends_its_share_to_the_challenger_and_counts_each_version(ro
     dark = models_dir / "dark-int8.tflite"
     register(settings, {"int8": dark})
     register(settings, {"int8": dark}, alias=CHALLENGER)  # the same weights: every answer is checkable
-    requests = 300
+    requests = 200
     with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         model = client.get("/model").json()
         assert model["version"] == "1" and model["canary"]["challenger"]["version"] == "2"
@@ -127,8 +129,8 @@ def test_the_canary_sends_its_share_to_the_challenger_and_counts_each_version(ro
         assert refused.status_code == 422
         summary = client.get("/model").json()["requests"]
         metrics = client.get("/metrics")
-    # Binomial(300, 0.5): sd 8.7; 150 ± 45 fails by chance about once in 10^6 runs.
-    assert abs(counts["2"] - requests / 2) <= 45, counts
+    # Binomial(200, 0.5): sd 7.1; 100 ± 35 (5 sd) fails by chance about once in 10^6 runs.
+    assert abs(counts["2"] - requests / 2) <= 35, counts
     assert sum(row["requests"] for row in summary.values()) == requests + 1
     assert sum(row["refused"] for row in summary.values()) == 1
     for version, count in counts.items():
@@ -155,3 +157,18 @@ def test_notify_reloads_a_known_server_and_warns_about_one_that_is_down(root, mo
         MlflowClient(settings.mlflow_tracking_uri).delete_registered_model_alias(NAME, CHAMPION)
         [refused] = notify_reload([url], timeout=5)
         assert not refused.ok and refused.detail.startswith("HTTP 503: no champion")
+
+
+def test_prodseg_serve_follows_a_replaced_model_file_and_stops_its_follower(tmp_path, models_dir, student_int8):
+    served = tmp_path / "model.tflite"
+    shutil.copyfile(student_int8, served)
+    with (serve_process(tmp_path, served, tmp_path / "data", workers=1, follow_seconds=0.3) as (url, _pid),
+          httpx.Client(base_url=url, timeout=30) as client):
+        assert client.get("/model").json()["follow"]["every_s"] == 0.3
+        shutil.copyfile(models_dir / "dark-int8.tflite", served)
+        wait_for(lambda: client.get("/model").json()["file_bytes"] == served.stat().st_size, 10)
+        [found] = predict(client).json()["predictions"]
+        assert found["label"] == "couch"
+    log = (tmp_path / "server.log").read_text()
+    assert "follow: now serving model.tflite (tflite)" in log
+    assert "Application shutdown complete" in log  # SIGTERM ran the lifespan's end: the follower was stopped
