@@ -42,6 +42,9 @@ class ServedModel:
         self._lock = threading.Lock()
         self.last_check: dict | None = None   # when the registry (or file) was last looked at, and what came of it
         champion = self._load(resolve(settings))
+        if self.canary_share and settings.config.serve.model:
+            log.warning("serve.canary_share ignored: serving the file %s, not the registry",
+                        settings.config.serve.model)
         challenger, error = self._challenger(champion, ())
         if error:
             log.error("not serving a challenger: %s", error)

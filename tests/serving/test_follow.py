@@ -6,6 +6,7 @@ Real servers on 127.0.0.1, a real sqlite MLflow registry, the tiny session model
 from __future__ import annotations
 
 import shutil
+import socket
 import threading
 import time
 
@@ -91,10 +92,12 @@ def test_a_champion_that_cannot_load_leaves_the_old_one_serving(root, models_dir
     broken.write_bytes(b"not a model at all")
     with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         register(settings, {"int8": broken})
-        first = wait_for(lambda: (c := client.get("/model").json()["follow"]["last_check"]) and
-                         c["result"] == "failed" and c, 15)
+        def last_check():
+            return client.get("/model").json()["follow"]["last_check"]
+
+        first = wait_for(lambda: (c := last_check()) and c["result"] == "failed" and c, 15)
         assert "cannot load" in first["error"] and "prodseg-student-v2" in first["error"]
-        again = wait_for(lambda: (c := client.get("/model").json()["follow"]["last_check"])["at"] > first["at"] and c, 5)
+        again = wait_for(lambda: (c := last_check())["at"] > first["at"] and c, 5)
         assert again["result"] == "failed"  # tried again at the next check
         served = client.get("/model").json()
         assert served["version"] == "1"
@@ -152,6 +155,11 @@ def test_notify_reloads_a_known_server_and_warns_about_one_that_is_down(root, mo
         assert told.ok and told.detail == "serving v2 (reloaded)"
         assert client.get("/model").json()["version"] == "2"
         assert not missed.ok and missed.url == down and "not reachable" in missed.detail
+        with socket.socket() as slow:  # listens, never answers: a server stuck loading
+            slow.bind(("127.0.0.1", 0))
+            slow.listen()
+            [late] = notify_reload([f"http://127.0.0.1:{slow.getsockname()[1]}"], timeout=0.3)
+        assert not late.ok and late.detail == "no answer within 0.3 s (it may still load the model)"
         [again] = notify_reload([url], timeout=5)
         assert again.ok and again.detail == "serving v2 (unchanged)"
         MlflowClient(settings.mlflow_tracking_uri).delete_registered_model_alias(NAME, CHAMPION)
