@@ -5,6 +5,7 @@ Real servers on 127.0.0.1, a real sqlite MLflow registry, the tiny session model
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -180,3 +181,41 @@ def test_prodseg_serve_follows_a_replaced_model_file_and_stops_its_follower(tmp_
     log = (tmp_path / "server.log").read_text()
     assert "follow: now serving model.tflite (tflite)" in log
     assert "Application shutdown complete" in log  # SIGTERM ran the lifespan's end: the follower was stopped
+
+
+def test_the_champion_asset_tells_a_server_and_warns_about_one_that_is_down(root, models_dir, student_int8):
+    import dagster as dg
+    import mlflow
+
+    from assets.evaluation import champion
+    from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
+
+    settings = serve_settings(root)
+    register(settings, {"int8": student_int8})
+    evaluated = register(settings, {"int8": models_dir / "dark-int8.tflite"}, alias=None)
+    settings.evaluation_dir.mkdir(parents=True)
+    (settings.evaluation_dir / "report.json").write_text(json.dumps({  # what `prodseg evaluate` leaves
+        "model_name": NAME, "model_version": evaluated,
+        "student": {"test_mean_iou": 0.9, "box_map50": 0.9, "size_mb": 0.01, "latency_ms": 1.0}}))
+    down = f"http://127.0.0.1:{free_port()}"
+    global_uri = mlflow.get_tracking_uri()
+    with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        # The first promotion (no champion: nothing to re-score) while a server still serves v1.
+        MlflowClient(settings.mlflow_tracking_uri).delete_registered_model_alias(NAME, CHAMPION)
+        resource = SettingsResource(labeller=LabellerResource(), mlflow=MlflowResource(
+            tracking_uri=settings.mlflow_tracking_uri), overrides=[
+            f"paths.data={settings.data_dir}", f"paths.var={settings.var_dir}",
+            f"serve.notify_urls=[{url}, {down}]", "serve.notify_timeout_s=5"])
+        try:
+            result = dg.materialize([champion], resources={"settings": resource})
+        finally:
+            mlflow.set_tracking_uri(global_uri)  # run_promote points MLflow's global URI at the test store
+        assert result.success
+        served = client.get("/model").json()
+    metadata = result.asset_materializations_for_node("champion")[0].metadata
+    assert metadata["promoted"].value is True and metadata["version"].value == evaluated
+    assert served["version"] == evaluated and served["follow"]["last_check"]["trigger"] == "reload"
+    assert metadata["notify_warnings"].value == 1
+    told, missed = metadata["servers_notified"].value.splitlines()
+    assert told == f"- {url}: serving v{evaluated} (reloaded)"
+    assert missed.startswith(f"- {down}: not reachable")
