@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from prodseg.settings import Settings
-from release.registry import CHALLENGER
 from serving.model_source import ModelSource, ModelUnavailable, NoAlias, registered, resolve
 from serving.predictor import Predictor
 
@@ -90,6 +89,8 @@ class ServedModel:
         """The challenger to canary (None: canary off, no such alias, or it is the champion), and why it failed."""
         if not self.canary_share or self.settings.config.serve.model:
             return None, None
+        from release.registry import CHALLENGER  # noqa: PLC0415 - imports MLflow: only when serving from the registry
+
         try:
             source = registered(self.settings, CHALLENGER)
             if source.version == champion.source.version:
