@@ -27,21 +27,13 @@ def true_pairs(shop_dir, n=4, size=64):
     return images, masks
 
 
-def test_loss_decreases_on_a_fixed_batch(faulty_shop):
-    keras.utils.set_random_seed(0)
-    images, masks = true_pairs(faulty_shop)
-    model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
-    compile_student(model, "adam", 0.003, dice_weight=0.5)
-    losses = [float(model.train_on_batch(images, masks)[0]) for _ in range(12)]
-    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
-
-
 def test_the_student_overfits_four_images(faulty_shop):
     keras.utils.set_random_seed(0)
     images, masks = true_pairs(faulty_shop)
     model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
     compile_student(model, "adam", 0.003, dice_weight=0.5)
-    model.fit(images, masks, batch_size=4, epochs=180, verbose=0)
+    losses = model.fit(images, masks, batch_size=4, epochs=180, verbose=0).history["loss"]
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])  # the loss falls, and the four images are learnt
     predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
     assert mean_iou(confusion(masks, predicted)) > 0.85
 
