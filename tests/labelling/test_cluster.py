@@ -1,0 +1,110 @@
+"""Labelling on a real Dask cluster: a scheduler and two workers as separate OS processes on 127.0.0.1,
+started here as they would be on two machines, the labelling pointed at them by address."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from distributed import Client
+from PIL import Image
+
+from labelling.run import run_labelling
+from prodseg.fileio import sha256_bytes
+from prodseg.journal import Journal
+from tests.conftest import make_settings
+from tests.labelling.faulty_teacher import MAGENTA
+
+REPO = Path(__file__).resolve().parents[2]
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def _start(args: list[str], tmp: Path, name: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    log = open(tmp / f"{name}.log", "wb")
+    return subprocess.Popen([DASK, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """(scheduler address, the two worker processes); the workers fail on all-magenta images."""
+    tmp = tmp_path_factory.mktemp("dask")
+    file = tmp / "scheduler.json"
+    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                     "--scheduler-file", str(file)], tmp, "scheduler")]
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = [_start(["worker", "--scheduler-file", str(file), "--nthreads", "1", "--no-nanny",
+                           "--no-dashboard", "--host", "127.0.0.1", "--preload", "tests.labelling.faulty_teacher"],
+                          tmp, f"worker{i}") for i in range(2)]
+        procs += workers
+        address = json.loads(file.read_text())["address"]
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, workers
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _settings(root, crawled_data, faulty_shop, **label):
+    shutil.copytree(crawled_data / "raw", root / "data" / "raw")
+    return make_settings(root, faulty_shop, label={"labeller": "grabcut", **label})
+
+
+def test_a_two_worker_cluster_labels_exactly_as_one_process(tmp_path, crawled_data, faulty_shop, cluster):
+    address, _ = cluster
+    seen = []
+    remote = run_labelling(_settings(tmp_path / "remote", crawled_data, faulty_shop,
+                                     cluster={"address": address, "progress_every_s": 0}),
+                           progress=False, on_progress=seen.append)
+    local = run_labelling(_settings(tmp_path / "local", crawled_data, faulty_shop, workers=1), progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(remote.labels_path), pd.read_parquet(local.labels_path))
+    assert remote.engine["kind"] == "cluster" and remote.engine["workers"] == 2 and remote.images_per_s > 0
+    assert [p.done for p in seen] == list(range(1, remote.labelled_now + 1)) and seen[-1].eta_s == 0
+
+
+def test_a_teacher_error_on_one_image_rejects_that_image_with_the_reason(tmp_path, crawled_data, faulty_shop,
+                                                                          cluster):
+    s = _settings(tmp_path, crawled_data, faulty_shop, cluster={"address": cluster[0]})
+    catalog = pd.read_parquet(s.catalog_path)
+    path = s.raw_dir / catalog.loc[0, "image_path"]
+    Image.new("RGB", (64, 64), MAGENTA).save(path, format="PNG")  # the catalog row now points at a magenta image
+    catalog.loc[0, "image_sha256"] = sha256_bytes(path.read_bytes())
+    catalog.to_parquet(s.catalog_path)
+    labels = pd.read_parquet(run_labelling(s, progress=False).labels_path).set_index("image_sha256")
+    bad = catalog.loc[0, "image_sha256"]
+    assert labels.loc[bad, "reason"] == "labeller_error" and "cannot label magenta" in labels.loc[bad, "detail"]
+    assert labels.drop(bad)["reason"].ne("labeller_error").all() and labels.drop(bad)["mask_path"].notna().sum() > 5
+
+
+def test_a_worker_killed_mid_run_loses_no_image(tmp_path, crawled_data, faulty_shop, cluster):
+    # Runs last in this module: it leaves the cluster one worker short.
+    address, workers = cluster
+    s = _settings(tmp_path, crawled_data, faulty_shop, grabcut={"work_size": 512},  # slow enough to kill mid-run
+                  cluster={"address": address, "progress_every_s": 0})
+
+    def kill_one(progress):
+        if progress.done == 3:
+            workers[0].send_signal(signal.SIGKILL)
+
+    report = run_labelling(s, progress=False, on_progress=kill_one)
+    assert workers[0].wait(timeout=10) == -signal.SIGKILL
+    shas = [r["image_sha256"] for r in Journal(s.label_journal_path).records()]
+    total = pd.read_parquet(s.catalog_path)["image_sha256"].nunique()
+    assert len(shas) == len(set(shas)) == total == report.labelled_now
+    assert (pd.read_parquet(report.labels_path)["reason"] != "worker_died").all()
