@@ -101,7 +101,8 @@ class LabelChecks(_Section):
 
 class LabelClusterConfig(_Section):
     # None: a local Dask cluster of ``label.workers`` processes on this machine; else a running scheduler
-    address: str | None = None            # e.g. tcp://10.0.0.5:8786 (env PRODSEG__LABEL__CLUSTER__ADDRESS)
+    # e.g. tcp://10.0.0.5:8786 (env PRODSEG__LABEL__CLUSTER__ADDRESS, CLI `prodseg label --cluster`)
+    address: Annotated[str, Field(pattern=r"^((tcp|tls|ucx|ws|wss)://)?\S+:\d+$")] | None = None
     threads_per_worker: PositiveInt = 1   # local cluster: threads (and teacher copies in flight) per worker process
     gpus_per_task: NonNegativeInt = 0     # each image asks for this many GPUs (workers started with --resources GPU=n)
     max_in_flight: PositiveInt | None = None  # images sent and not yet back; None = 2 per worker thread

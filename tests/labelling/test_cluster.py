@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 import pandas as pd
 import pytest
 from distributed import Client
@@ -19,7 +20,7 @@ from labelling.run import run_labelling
 from prodseg.fileio import sha256_bytes
 from prodseg.journal import Journal
 from tests.conftest import make_settings
-from tests.labelling.faulty_teacher import MAGENTA
+from tests.labelling.faulty_teacher import CYAN, MAGENTA
 
 REPO = Path(__file__).resolve().parents[2]
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -78,18 +79,36 @@ def test_a_two_worker_cluster_labels_exactly_as_one_process(tmp_path, crawled_da
     assert [p.done for p in seen] == list(range(1, remote.labelled_now + 1)) and seen[-1].eta_s == 0
 
 
+def _plant(s, colour, rows: int | None = None) -> str:
+    """The first catalog row made to point at a plain ``colour`` image (catalog cut to ``rows``); its sha."""
+    catalog = pd.read_parquet(s.catalog_path).head(rows)
+    path = s.raw_dir / catalog.loc[0, "image_path"]
+    Image.new("RGB", (64, 64), colour).save(path, format="PNG")
+    catalog.loc[0, "image_sha256"] = sha256_bytes(path.read_bytes())
+    catalog.to_parquet(s.catalog_path)
+    return catalog.loc[0, "image_sha256"]
+
+
 def test_a_teacher_error_on_one_image_rejects_that_image_with_the_reason(tmp_path, crawled_data, faulty_shop,
                                                                           cluster):
     s = _settings(tmp_path, crawled_data, faulty_shop, cluster={"address": cluster[0]})
-    catalog = pd.read_parquet(s.catalog_path)
-    path = s.raw_dir / catalog.loc[0, "image_path"]
-    Image.new("RGB", (64, 64), MAGENTA).save(path, format="PNG")  # the catalog row now points at a magenta image
-    catalog.loc[0, "image_sha256"] = sha256_bytes(path.read_bytes())
-    catalog.to_parquet(s.catalog_path)
+    bad = _plant(s, MAGENTA)
     labels = pd.read_parquet(run_labelling(s, progress=False).labels_path).set_index("image_sha256")
-    bad = catalog.loc[0, "image_sha256"]
     assert labels.loc[bad, "reason"] == "labeller_error" and "cannot label magenta" in labels.loc[bad, "detail"]
     assert labels.drop(bad)["reason"].ne("labeller_error").all() and labels.drop(bad)["mask_path"].notna().sum() > 5
+
+
+def test_an_image_that_kills_workers_is_rejected_not_retried_forever(tmp_path, crawled_data, faulty_shop):
+    # The default local cluster (no address), its worker processes preloading the faulty teacher. One image
+    # in flight at a time, so the dying workers hold no other image (those would be retried as well).
+    s = _settings(tmp_path, crawled_data, faulty_shop, workers=2,
+                  cluster={"allowed_failures": 1, "max_in_flight": 1})
+    bad = _plant(s, CYAN, rows=4)
+    with dask.config.set({"distributed.worker.preload": ["tests.labelling.faulty_teacher"]}):
+        report = run_labelling(s, progress=False)
+    labels = pd.read_parquet(report.labels_path).set_index("image_sha256")
+    assert labels.loc[bad, "reason"] == "worker_died" and "killed" in labels.loc[bad, "detail"].lower()
+    assert (labels.drop(bad)["reason"] != "worker_died").all() and report.engine["kind"] == "local-cluster"
 
 
 def test_a_worker_killed_mid_run_loses_no_image(tmp_path, crawled_data, faulty_shop, cluster):
