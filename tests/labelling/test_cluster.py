@@ -17,6 +17,7 @@ from distributed import Client
 from PIL import Image
 
 from labelling.run import run_labelling
+from labelling.workers import label_many
 from prodseg.fileio import sha256_bytes
 from prodseg.journal import Journal
 from tests.conftest import make_settings
@@ -111,6 +112,23 @@ def test_an_image_that_kills_workers_is_rejected_not_retried_forever(tmp_path, c
     assert (labels.drop(bad)["reason"] != "worker_died").all() and report.engine["kind"] == "local-cluster"
 
 
+def test_no_more_than_max_in_flight_images_are_read_ahead(tmp_path, crawled_data, faulty_shop, cluster):
+    s = _settings(tmp_path, crawled_data, faulty_shop, cluster={"address": cluster[0], "max_in_flight": 3})
+    catalog = pd.read_parquet(s.catalog_path).head(12)
+    read, ahead = [], []
+
+    def tasks():  # counts the images the driver has taken (and read) so far
+        for row in catalog.itertuples():
+            read.append(row.image_sha256)
+            yield row.image_sha256, s.raw_dir / row.image_path, row.class_name if isinstance(row.class_name, str) else None
+
+    done = 0
+    for _ in label_many(tasks(), s.config.label, workers=2):
+        done += 1
+        ahead.append(len(read) - done)
+    assert done == len(catalog) and max(ahead) == 3
+
+
 def test_a_worker_killed_mid_run_loses_no_image(tmp_path, crawled_data, faulty_shop, cluster):
     # Runs last in this module: it leaves the cluster one worker short.
     address, workers = cluster
@@ -127,3 +145,4 @@ def test_a_worker_killed_mid_run_loses_no_image(tmp_path, crawled_data, faulty_s
     total = pd.read_parquet(s.catalog_path)["image_sha256"].nunique()
     assert len(shas) == len(set(shas)) == total == report.labelled_now
     assert (pd.read_parquet(report.labels_path)["reason"] != "worker_died").all()
+
