@@ -25,7 +25,8 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
     # No reuse of the previous result needed: labelling is journaled per image and labeller, so a
     # re-run labels only new images (and re-decides acceptance when min_score changed).
     resolved = settings.load()
-    report = run_labelling(resolved, progress=False)
+    # Progress (done/total, images/s, ETA) in the run log every label.cluster.progress_every_s seconds.
+    report = run_labelling(resolved, progress=False, on_progress=lambda p: context.log.info(p.line()))
     context.log.info(report.summary())
     audit = report.audit or {}
     review = resolved.labels_dir / "review.html"
@@ -42,6 +43,9 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
         "accepted_share": round(report.accepted_share, 4),
         "rejected": dg.MetadataValue.json(report.rejected),
         "labelled_now": report.labelled_now,
+        "label_engine": dg.MetadataValue.json(report.engine),
+        "label_workers": report.engine.get("workers", 0),
+        "label_images_per_s": report.images_per_s,
         "label_iou_accepted": audit.get("mean_iou_accepted") or 0.0,
         "label_iou_studio": audit.get("studio_mean_iou") or 0.0,
         "lifestyle_flagged_share": audit.get("lifestyle_flagged_share") or 0.0,

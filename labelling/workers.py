@@ -1,4 +1,5 @@
-"""Labelling one image, and a process pool that labels many: workers compute, the caller writes.
+"""Labelling one image, and labelling many (in this process or on a Dask cluster): workers compute,
+the caller writes.
 
 Each worker loads the labeller once (``resolve_labeller`` already fetched weights and settled any
 fallback, so workers do not decide again). Results come back as they finish; the caller alone
@@ -7,16 +8,11 @@ writes masks and the journal, so resume and atomic writes stay where they are.
 
 from __future__ import annotations
 
+import io
 import logging
-import multiprocessing
-import os
-import threading
-import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from labelling.choose import build_labeller
@@ -30,16 +26,17 @@ Task = tuple[str, Path, str | None]          # (key the caller knows it by, imag
 Result = tuple[str, dict, np.ndarray | None]  # (key, table fields, product mask or None)
 
 
-def label_image(image_path: Path, category: str | None, labeller, cfg: LabelConfig) -> tuple[dict, np.ndarray | None]:
-    """Label one image: (table fields, product mask or None). Never raises for a bad image."""
+def label_image(source: Path | bytes, category: str | None, labeller, cfg: LabelConfig) -> tuple[dict, np.ndarray | None]:
+    """Label one image (a path, or its bytes as a cluster worker gets them): (table fields, product mask
+    or None). Never raises for a bad image."""
     try:
-        image = load_rgb(image_path, cfg.min_side, cfg.max_pixels)
+        image = load_rgb(io.BytesIO(source) if isinstance(source, bytes) else source, cfg.min_side, cfg.max_pixels)
     except ImageUnusable as exc:
         return {"reason": exc.reason, "detail": exc.detail, "score": 0.0}, None
     try:
         instances = labeller.label(image, category)
     except Exception as exc:  # one image must not end the run
-        log.warning("labeller failed on %s: %r", image_path, exc)
+        log.warning("labeller failed on %s: %r", source if isinstance(source, Path) else "an image", exc)
         return {"reason": "labeller_error", "detail": repr(exc), "score": 0.0}, None
     chosen = select_product(instances, category, cfg.min_score)
     if chosen is None:
@@ -55,49 +52,24 @@ def label_image(image_path: Path, category: str | None, labeller, cfg: LabelConf
     return fields, chosen.mask
 
 
-_worker: tuple | None = None  # (labeller, config) of this worker process
+def label_many(tasks: Iterable[Task], config: LabelConfig, workers: int, labeller=None,
+               engine: list | None = None) -> Iterator[Result]:
+    """Results in the order they finish. With no cluster address, ``workers`` 1 labels in this process
+    with ``labeller`` (built here if None); otherwise a Dask cluster labels (labelling/cluster.py): a
+    local one of ``workers`` processes, or the one at ``label.cluster.address``. ``engine``, when
+    given, receives the ``Engine`` that ran (for progress and metadata)."""
+    from labelling.cluster import Engine, connect, label_on_cluster
 
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose parent died (even by SIGKILL) exits instead of labelling on for nobody."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _init_worker(config: dict, parent: int) -> None:
-    global _worker
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    cv2.setNumThreads(1)  # one process per core already
-    cfg = LabelConfig.model_validate(config)
-    _worker = (build_labeller(cfg), cfg)
-
-
-def _label_task(task: Task) -> Result:
-    key, path, category = task
-    labeller, cfg = _worker
-    fields, mask = label_image(path, category, labeller, cfg)
-    return key, fields, mask
-
-
-def label_many(tasks: Iterable[Task], config: LabelConfig, workers: int, labeller=None) -> Iterator[Result]:
-    """Results in the order they finish. ``workers`` 1 labels in this process with ``labeller``
-    (built here if None); more start that many worker processes, at most 2 tasks each in flight."""
-    if workers <= 1:
+    if workers <= 1 and not config.cluster.address:
+        if engine is not None:
+            engine.append(Engine("in-process", "", 1, 1))
         labeller = labeller or build_labeller(config)
         for key, path, category in tasks:
             yield key, *label_image(path, category, labeller, config)
         return
-    # spawn, not fork: the caller may hold TensorFlow, Dagster or onnxruntime threads that fork would copy.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(config.model_dump(), os.getpid())) as pool:
-        pending: set[Future] = set()
-        for task in tasks:
-            pending.add(pool.submit(_label_task, task))
-            if len(pending) >= 2 * workers:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in done)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (f.result() for f in done)
+    with connect(config, workers) as (client, used):
+        log.info("labelling on %s (%s): %d worker(s), %d thread(s)", used.kind, used.address, used.workers,
+                 used.threads)
+        if engine is not None:
+            engine.append(used)
+        yield from label_on_cluster(tasks, config, client, used)

@@ -72,6 +72,8 @@ def cmd_crawl(args) -> int:
 def cmd_label(args) -> int:
     from labelling.run import run_labelling
 
+    if args.cluster:  # one more --set, so the other label.cluster.* keys stay as set
+        args.set = [*(args.set or []), f"label.cluster.address={args.cluster}"]
     report = run_labelling(_settings(args, label={"labeller": args.labeller, "min_score": args.min_score,
                                                   "workers": args.workers}))
     print(report.summary())
@@ -224,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--labeller", choices=["cascade", "auto", "isnet", "grabcut", "detectron2"])
     label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
     label.add_argument("--workers", type=int, help="labelling processes (default label.workers: the cores)")
+    label.add_argument("--cluster", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default label.cluster.address)")
     label.set_defaults(func=cmd_label)
 
     teacher = sub.add_parser("teacher", help="teacher models").add_subparsers(dest="teacher_command", required=True)

@@ -99,6 +99,18 @@ class LabelChecks(_Section):
     min_label_iou: Fraction = 0.85       # mean IoU of accepted labels vs truth, where truth exists
 
 
+class LabelClusterConfig(_Section):
+    # None: a local Dask cluster of ``label.workers`` processes on this machine; else a running scheduler
+    # e.g. tcp://10.0.0.5:8786 (env PRODSEG__LABEL__CLUSTER__ADDRESS, CLI `prodseg label --cluster`)
+    address: Annotated[str, Field(pattern=r"^((tcp|tls|ucx|ws|wss)://)?\S+:\d+$")] | None = None
+    threads_per_worker: PositiveInt = 1   # local cluster: threads (and teacher copies in flight) per worker process
+    gpus_per_task: NonNegativeInt = 0     # each image asks for this many GPUs (workers started with --resources GPU=n)
+    max_in_flight: PositiveInt | None = None  # images sent and not yet back; None = 2 per worker thread
+    allowed_failures: NonNegativeInt = 2  # local cluster: an image whose task killed more workers than this is rejected
+    connect_timeout_s: PositiveFloat = 60  # waiting for the scheduler and its first worker
+    progress_every_s: NonNegativeFloat = 5  # progress callback / log line period (0: every image)
+
+
 class LabelConfig(_Section):
     labeller: Literal["auto", "cascade", "isnet", "grabcut", "detectron2"] = "cascade"
     min_score: Fraction = 0.5         # weaker labels are rejected (kept in the table, not deleted)
@@ -112,6 +124,7 @@ class LabelConfig(_Section):
     isnet: IsNetConfig = IsNetConfig()
     cascade: CascadeConfig = CascadeConfig()
     checks: LabelChecks = LabelChecks()
+    cluster: LabelClusterConfig = LabelClusterConfig()
 
 
 class SplitConfig(_Section):
