@@ -14,7 +14,7 @@ DAGSTER_CONFIG := config/$(if $(filter postgres,$(DAGSTER_STORAGE)),dagster-post
 .PHONY: install demo test ui mlflow-ui bench lock dvc-venv dagster-home clean \
 	dvc-repro dvc-status dvc-metrics dvc-commit dvc-push
 
-install: $(VENV)/.installed $(DVC_VENV)/.installed
+install: $(VENV)/.installed $(DVC_VENV)/.installed node_modules/.installed
 
 # The project venv: pinned deps from pyproject.toml, transitive ones from constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -22,6 +22,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
+
+# The web page's device runtime (LiteRT.js) from npm, at the lockfile's versions; the server serves it from
+# here. Without npm or the registry the page still works, cutting out on the server after asking.
+node_modules/.installed: package.json package-lock.json
+	if command -v npm >/dev/null 2>&1 && npm ci --no-audit --no-fund --loglevel=error; then touch $@; \
+	else echo "warning: npm ci failed: the page's device runtime is unavailable (it falls back to the server)"; fi
 
 # DVC lives in its own venv: its hydra/omegaconf pin antlr4 4.9, Dagster's
 # asset-selection parser needs 4.13 (one venv breaks `dagster ... --select`).

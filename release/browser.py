@@ -37,3 +37,13 @@ def signature(model: bytes) -> list[list[int]]:
     return [np.asarray(root.Subgraphs(g).Tensors(t).ShapeSignatureAsNumpy()).tolist()
             for g in range(root.SubgraphsLength()) for t in range(root.Subgraphs(g).TensorsLength())
             if not root.Subgraphs(g).Tensors(t).ShapeSignatureIsNone()]
+
+
+def output_quantization(model: bytes) -> tuple[float, int] | None:
+    """(scale, zero point) of the first output (int8 files' uint8 logits); None for a float output."""
+    root = schema.Model.GetRootAsModel(bytearray(model), 0)
+    subgraph = root.Subgraphs(0)
+    quantization = subgraph.Tensors(subgraph.Outputs(0)).Quantization()
+    if quantization is None or quantization.ScaleLength() == 0:
+        return None
+    return float(quantization.Scale(0)), int(quantization.ZeroPoint(0))

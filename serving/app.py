@@ -25,6 +25,7 @@ from prodseg.classes import PRODUCT_CLASSES
 from prodseg.settings import Settings
 from serving.admission import Admission
 from serving.body_limit import BodyLimit
+from serving import device
 from serving.budget import ServerBusy
 from serving.docs import install_docs
 from serving.errors import documented, error_response
@@ -42,8 +43,10 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers on top of the file itself
 SHA256 = r"^[0-9a-f]{64}$"
-# The page runs only its own script and style; photos and the webcam stay local (blob:, mediastream:).
-PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
+# The page runs only its own script and style, plus the device runtime's WebAssembly (serving.device);
+# photos and the webcam stay local (blob:, mediastream:).
+PAGE_CSP = (f"default-src 'self'; {device.SCRIPT_SRC}; img-src 'self' blob: data:; "
+            "media-src 'self' blob: mediastream:; "
             "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 IMAGE_FIELD = File(description=f"the photo: {', '.join(FORMATS)}; other fields are ignored")
 UPLOAD_ERRORS = documented(400, 408, 413, 415, 422, 503)
@@ -128,6 +131,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescaping on for .html
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
+    browser_models = device.BrowserModels()
+    device.install(app, browser_models, lambda: model.predictor.source)
     app.add_middleware(BodyLimit, limit=serve.max_upload_bytes + MULTIPART_SLACK,
                        message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes",
                        timeout=serve.body_timeout_s)
@@ -189,7 +194,10 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
                 "follow": {"every_s": serve.follow_seconds or None, "last_check": model.last_check},
                 "canary": {"share": serve.canary_share,
                            "challenger": challenger.source.describe() if challenger else None},
-                "requests": stats.summary()}
+                "requests": stats.summary(),
+                "device": device.describe(browser_models.of(predictor.source), serve.max_output_pixels,
+                                          settings.config.evaluate.min_component_frac,
+                                          settings.config.evaluate.class_vote, serve.edge_sharpness)}
 
     @app.get("/metrics", summary="Prometheus metrics: requests by model version and outcome, latency",
              response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
@@ -208,7 +216,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request):
-        page = templates.TemplateResponse(request, "index.html", {"max_upload_mb": serve.max_upload_bytes / 1e6})
+        page = templates.TemplateResponse(request, "index.html", {"max_upload_mb": serve.max_upload_bytes / 1e6,
+                                                                  "import_map": device.IMPORT_MAP})
         page.headers["Content-Security-Policy"] = PAGE_CSP
         return page
 

@@ -116,7 +116,7 @@ function productButton(product) {
     document.querySelectorAll(".product.selected").forEach((b) => b.classList.remove("selected"));
     button.classList.add("selected");
     state.selected = product;
-    showCutout(fetch(product.cutout_url), product.title, product.photos[0]);
+    showCutout(cutoutOf(product.photos[0]), product.title, product.photos[0]);
   });
   return button;
 }
@@ -181,18 +181,53 @@ function showOtherPhotos(product, shown) {
     image.src = photo.image_url;
     image.alt = "";
     choice.append(image);
-    choice.addEventListener("click", () => showCutout(fetch(photo.cutout_url), product.title, photo));
+    choice.addEventListener("click", () => showCutout(cutoutOf(photo), product.title, photo));
     return choice;
   }));
+}
+
+// --- where a cut-out is computed: on this device (device.js) or by the server ---------------------------
+// On the device the photo never leaves the browser. When the device runtime cannot run, the shopper is asked
+// before a photo goes to the server; "no" leaves it uncut and unsent.
+async function cutoutRequest(server, photo, name) {
+  if ($("where").value === "device") {
+    try {
+      const device = window.prodsegDevice;
+      if (!device) throw new Error("the device script did not load");
+      try {
+        const cut = await device.cutout(await photo());
+        const headers = {"X-Label": cut.label, "X-Score": String(cut.score), "X-Crop-Box": cut.cropBox.join(",")};
+        return {response: new Response(cut.blob, {headers}), computed: `on this device in ${Math.round(cut.ms)} ms`};
+      } catch (error) {
+        if (error instanceof device.NoProduct) {
+          return {response: Response.json({error: error.message}, {status: 422}), computed: "on this device"};
+        }
+        throw error;
+      }
+    } catch (error) {
+      const reason = `The cut-out cannot be computed on this device: ${error.message}.`;
+      if (!window.confirm(`${reason} Send ${name} to the server to be cut out there?`)) {
+        return {response: Response.json({error: `${reason} Not sent.`}, {status: 409}), computed: ""};
+      }
+      $("where").value = "server";
+    }
+  }
+  const started = performance.now();
+  const response = await server();
+  return {response, computed: `by the server in ${Math.round(performance.now() - started)} ms`};
+}
+
+function cutoutOf(photo) {  // a catalog photo: the device cuts out the shop's photo, the server its own copy
+  return cutoutRequest(() => fetch(photo.cutout_url), async () => (await fetch(photo.image_url)).blob(), "the photo");
 }
 
 async function showCutout(request, name, photo = null) {
   setStatus("cutout-status", `Cutting out ${name}…`);
   showWarnings([]);
   if (!photo) state.selected = null;
-  let response;
+  let response, computed;
   try {
-    response = await request;
+    ({response, computed} = await request);
   } catch (error) {
     setStatus("cutout-status", `Network error: ${error.message}`, true);
     return;
@@ -205,12 +240,14 @@ async function showCutout(request, name, photo = null) {
   state.cutoutUrl = URL.createObjectURL(await response.blob());
   const preview = $("cutout");
   preview.src = state.cutoutUrl;
+  preview.dataset.cropBox = response.headers.get("X-Crop-Box") || "";  // where the PNG sits in the photo
+  preview.dataset.computed = computed;
   $("placed-image").src = state.cutoutUrl;
   await Promise.all([preview.decode(), $("placed-image").decode()]);
   preview.hidden = false;
   const score = Number(response.headers.get("X-Score"));
   const label = response.headers.get("X-Label");
-  setStatus("cutout-status", `${name}: ${state.classLabels[label] || label} (score ${score.toFixed(2)})`);
+  setStatus("cutout-status", `${name}: ${state.classLabels[label] || label} (score ${score.toFixed(2)}), computed ${computed}`);
   const warnings = headerWarnings(response);
   showWarnings(warnings);
   if (photo) {
@@ -232,7 +269,8 @@ $("product-upload").addEventListener("change", (event) => {
   form.append("image", file);
   form.append("crop", "true");
   document.querySelectorAll(".product.selected").forEach((b) => b.classList.remove("selected"));
-  showCutout(fetch("/segment", {method: "POST", body: form}), file.name);
+  showCutout(cutoutRequest(() => fetch("/segment", {method: "POST", body: form}), async () => file, file.name),
+             file.name);
 });
 
 // --- the room: a photo (never uploaded) or the webcam ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import zlib
@@ -15,6 +16,8 @@ from scipy import ndimage
 
 from labelling.coco import decode_rle
 from prodseg.instances import box_from_mask
+from release.browser import fixed_batch
+from serving.device import IMPORT_MAP, IMPORT_MAP_HASH
 from tests.serving.helpers import PRODUCTS, encoded, photo, rss_mb, serve_process
 
 MAX_UPLOAD = 2_000_000
@@ -232,7 +235,21 @@ def test_gallery_serves_catalog_photos_by_hash_only(client, catalog_data):
     assert client.get("/images/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
     page = client.get("/")
     assert page.status_code == 200 and 'id="gallery"' in page.text
-    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'self': no inline script
+    # Scripts: the page's own, WebAssembly compiled (not JavaScript eval) and the one inline import map, by hash.
+    script_src = [d for d in page.headers["content-security-policy"].split("; ") if d.startswith("script-src")]
+    assert script_src == [f"script-src 'self' 'wasm-unsafe-eval' '{IMPORT_MAP_HASH}'"]
+    assert f'<script type="importmap">{IMPORT_MAP}</script>' in page.text
+
+
+def test_the_browser_gets_the_served_model_with_a_batch_of_one_at_a_versioned_url(client, models_dir):
+    device = client.get("/model").json()["device"]
+    served = fixed_batch((models_dir / "dark-int8.tflite").read_bytes())
+    assert device["url"] == f"/model/files/{hashlib.sha256(served).hexdigest()[:16]}/dark-int8.tflite"
+    assert device["bytes"] == len(served) and device["classes"][0] == "background"
+    assert device["output_quantization"]["scale"] > 0  # int8: the page dequantizes the uint8 logits
+    answer = client.get(device["url"])
+    assert answer.content == served and "immutable" in answer.headers["cache-control"]
+    assert client.get(device["url"].replace("/model/files/", "/model/files/0")).status_code == 404
 
 
 def test_weak_cutouts_carry_their_reasons(client):

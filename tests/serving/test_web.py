@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -26,14 +28,17 @@ SCREENSHOT = ARTIFACTS / "serving-place-in-room.png"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
-@pytest.fixture
-def page(tmp_path, models_dir, catalog_data):
+# LiteRT.js's WebAssembly writes its native log (INFO/WARNING lines) to console.error: not the page's errors.
+RUNTIME_LOG = re.compile(r"^(INFO|WARNING): ")
+
+
+@contextmanager
+def browser_page(url: str, before_goto=None) -> Iterator:
+    """A Chromium page on ``url`` that fails the test on any script error; ``before_goto(page)`` sets routes."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=15_000)
-
-    settings = serve_settings(tmp_path, catalog_data, model=str(models_dir / "dark-int8.tflite"))
-    with running_server(create_app(settings)) as url, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
             args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"])
@@ -41,11 +46,22 @@ def page(tmp_path, models_dir, catalog_data):
         page.set_default_timeout(15_000)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("console", lambda message: errors.append(message.text)
+                if message.type == "error" and not RUNTIME_LOG.match(message.text) else None)
+        if before_goto:
+            before_goto(page)
         page.goto(url)
-        yield page
+        yield page, errors
         browser.close()
-        assert not errors, errors
+
+
+@pytest.fixture
+def page(tmp_path, models_dir, catalog_data):
+    settings = serve_settings(tmp_path, catalog_data, model=str(models_dir / "dark-int8.tflite"))
+    with running_server(create_app(settings)) as url, browser_page(url) as (page, errors):
+        page.select_option("#where", "server")  # the server's cut-outs and warnings (test_device: the device's)
+        yield page
+    assert not errors, errors
 
 
 def room_photo() -> Image.Image:
