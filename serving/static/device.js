@@ -7,7 +7,7 @@
 // of semi-transparent edge pixels and its quality warnings (those need the server).
 // The runtime and the model load on the first cut-out, so a page that never asks for one fetches neither.
 let loading = null;
-export const timings = {};  // runtime start, model download and compile (ms), model bytes: for the figures
+export const timings = {};  // runtime start, model download, compile, last inference (ms), model bytes: the figures
 
 function lut(sharpness) {  // serving/edges.contrast_lut: steeper around 128, 128 fixed
   const out = new Uint8Array(256);
@@ -64,7 +64,9 @@ async function probabilities(runtime, bitmap) {  // softmax of the model's logit
     rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2];
   }
   const input = new litert.Tensor(rgb, [1, height, width, 3]);
+  const ran = performance.now();
   const outputs = await model.run(input);
+  timings.last_inference_ms = performance.now() - ran;
   input.delete();
   const raw = outputs[0].toTypedArray();
   outputs.forEach((tensor) => tensor.delete());
