@@ -51,18 +51,77 @@ export function ready() {
 function pixels(bitmap, width, height) {  // RGBA bytes of the photo drawn at width x height
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext("2d", {willReadFrequently: true});
-  context.imageSmoothingQuality = "high";  // an area-like reduction, as the server's resize with reducing_gap
   context.drawImage(bitmap, 0, 0, width, height);
   return context.getImageData(0, 0, width, height);
 }
 
+// The server's model input, exactly: Pillow's resize(BILINEAR, reducing_gap=2.0) (serving/predictor.model_input),
+// a box reduction by the whole factor that leaves at least twice the size, then Pillow's separable
+// triangle-filter resampling with its 22-bit fixed-point weights. A canvas's own scaling differs enough to
+// move a blob's edge and, on a photo with two blobs of a size, which is the largest.
+function reduce(rgba, width, height, fx, fy) {  // Image.reduce: box means, the last boxes partial
+  const outWidth = Math.ceil(width / fx), outHeight = Math.ceil(height / fy);
+  const out = new Uint8Array(outWidth * outHeight * 3);
+  for (let y = 0; y < outHeight; y++) {
+    for (let x = 0; x < outWidth; x++) {
+      const y1 = Math.min(height, (y + 1) * fy), x1 = Math.min(width, (x + 1) * fx);
+      const count = (y1 - y * fy) * (x1 - x * fx), multiplier = Math.floor(2 ** 24 / count);
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let yy = y * fy; yy < y1; yy++) for (let xx = x * fx; xx < x1; xx++) sum += rgba[(yy * width + xx) * 4 + c];
+        out[(y * outWidth + x) * 3 + c] = Math.floor((sum + Math.floor(count / 2)) * multiplier / 2 ** 24);
+      }
+    }
+  }
+  return {pixels: out, width: outWidth, height: outHeight};
+}
+
+function coefficients(inSize, outSize, start, end) {  // Pillow's precompute_coeffs + normalize_coeffs_8bpc
+  const scale = (end - start) / outSize, filterScale = Math.max(scale, 1), support = filterScale;
+  return Array.from({length: outSize}, (_, o) => {
+    const center = start + (o + 0.5) * scale;
+    const first = Math.max(0, Math.trunc(center - support + 0.5));
+    const last = Math.min(inSize, Math.trunc(center + support + 0.5));
+    const weights = [];
+    for (let i = first; i < last; i++) weights.push(Math.max(0, 1 - Math.abs((i - center + 0.5) / filterScale)));
+    const total = weights.reduce((a, b) => a + b, 0);
+    return {first, weights: weights.map((w) => Math.trunc((total ? w / total : w) * 2 ** 22 + 0.5))};
+  });
+}
+
+function resample(image, outWidth, outHeight, box) {  // horizontal pass, then vertical, each rounded to bytes
+  const pass = (pixels, lines, inSize, outSize, step, line, start, end) => {
+    const out = new Uint8Array(lines * outSize * 3);
+    const taps = coefficients(inSize, outSize, start, end);
+    for (let l = 0; l < lines; l++) {
+      taps.forEach(({first, weights}, o) => {
+        for (let c = 0; c < 3; c++) {
+          let sum = 2 ** 21;
+          weights.forEach((w, k) => { sum += pixels[line(l, first + k) * 3 + c] * w; });
+          out[step(l, o) * 3 + c] = Math.min(255, Math.max(0, Math.floor(sum / 2 ** 22)));
+        }
+      });
+    }
+    return out;
+  };
+  const {width, height} = image;
+  const rows = pass(image.pixels, height, width, outWidth, (l, o) => l * outWidth + o, (l, i) => l * width + i,
+                    box[0], box[2]);
+  return pass(rows, outWidth, height, outHeight, (l, o) => o * outWidth + l, (l, i) => i * outWidth + l, box[1], box[3]);
+}
+
+function modelInput(bitmap, width, height) {  // the photo's RGB at the model's size, as the server makes it
+  const photo = pixels(bitmap, bitmap.width, bitmap.height).data;
+  const fx = Math.trunc(bitmap.width / width / 2) || 1, fy = Math.trunc(bitmap.height / height / 2) || 1;
+  const reduced = reduce(photo, bitmap.width, bitmap.height, fx, fy);  // factor 1: the photo's RGB
+  const box = [0, 0, bitmap.width / fx, bitmap.height / fy];
+  return resample(reduced, width, height, box);
+}
+
 async function probabilities(runtime, bitmap) {  // softmax of the model's logits, (h * w) x classes
   const {litert, model, info, width, height} = runtime;
-  const rgba = pixels(bitmap, width, height).data;
-  const rgb = runtime.float ? new Float32Array(width * height * 3) : new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i]; rgb[j + 1] = rgba[i + 1]; rgb[j + 2] = rgba[i + 2];
-  }
+  const bytes = modelInput(bitmap, width, height);
+  const rgb = runtime.float ? Float32Array.from(bytes) : bytes;
   const input = new litert.Tensor(rgb, [1, height, width, 3]);
   const ran = performance.now();
   const outputs = await model.run(input);
@@ -193,7 +252,7 @@ export class NoProduct extends Error {}
 export async function cutout(photo) {
   const started = performance.now();
   const runtime = await ready();
-  const bitmap = await createImageBitmap(photo);
+  const bitmap = await createImageBitmap(photo, {colorSpaceConversion: "none"});  // the file's own values, as Pillow reads them
   try {
     const {info, width, height} = runtime;
     const probs = await probabilities(runtime, bitmap);
