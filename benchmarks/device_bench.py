@@ -52,7 +52,8 @@ MEASURE = """async (photos) => {
     // Mask agreement (alpha >= 128) of the device's and the server's cut-outs of this photo: IoU.
     const {width, height} = await createImageBitmap(blobs[i]);
     const box = response.headers.get("X-Crop-Box").split(",").map(Number);
-    const [a, b] = [await alphaAt(cuts[i].blob, cuts[i].cropBox, width, height), await alphaAt(served, box, width, height)];
+    const a = await alphaAt(cuts[i].blob, cuts[i].cropBox, width, height);
+    const b = await alphaAt(served, box, width, height);
     let both = 0, either = 0;
     for (let p = 3; p < a.length; p += 4) { both += a[p] >= 128 && b[p] >= 128; either += a[p] >= 128 || b[p] >= 128; }
     agreement.push(both / Math.max(1, either));

@@ -247,7 +247,8 @@ async function showCutout(request, name, photo = null) {
   preview.hidden = false;
   const score = Number(response.headers.get("X-Score"));
   const label = response.headers.get("X-Label");
-  setStatus("cutout-status", `${name}: ${state.classLabels[label] || label} (score ${score.toFixed(2)}), computed ${computed}`);
+  const labelText = state.classLabels[label] || label;
+  setStatus("cutout-status", `${name}: ${labelText} (score ${score.toFixed(2)}), computed ${computed}`);
   const warnings = headerWarnings(response);
   showWarnings(warnings);
   if (photo) {

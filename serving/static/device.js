@@ -68,7 +68,9 @@ function reduce(rgba, width, height, fx, fy) {  // Image.reduce: box means, the 
       const count = (y1 - y * fy) * (x1 - x * fx), multiplier = Math.floor(2 ** 24 / count);
       for (let c = 0; c < 3; c++) {
         let sum = 0;
-        for (let yy = y * fy; yy < y1; yy++) for (let xx = x * fx; xx < x1; xx++) sum += rgba[(yy * width + xx) * 4 + c];
+        for (let yy = y * fy; yy < y1; yy++) {
+          for (let xx = x * fx; xx < x1; xx++) sum += rgba[(yy * width + xx) * 4 + c];
+        }
         out[(y * outWidth + x) * 3 + c] = Math.floor((sum + Math.floor(count / 2)) * multiplier / 2 ** 24);
       }
     }
@@ -107,7 +109,8 @@ function resample(image, outWidth, outHeight, box) {  // horizontal pass, then v
   const {width, height} = image;
   const rows = pass(image.pixels, height, width, outWidth, (l, o) => l * outWidth + o, (l, i) => l * width + i,
                     box[0], box[2]);
-  return pass(rows, outWidth, height, outHeight, (l, o) => o * outWidth + l, (l, i) => i * outWidth + l, box[1], box[3]);
+  return pass(rows, outWidth, height, outHeight, (l, o) => o * outWidth + l, (l, i) => i * outWidth + l,
+              box[1], box[3]);
 }
 
 function modelInput(bitmap, width, height) {  // the photo's RGB at the model's size, as the server makes it
@@ -237,7 +240,8 @@ function cropBox(alpha, width, height) {  // serving/masks.cutout's crop: the pr
   let x0 = width, y0 = height, x1 = 0, y1 = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (alpha[y * width + x] > 0) { x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1); y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1); }
+      if (alpha[y * width + x] === 0) continue;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x + 1); y0 = Math.min(y0, y); y1 = Math.max(y1, y + 1);
     }
   }
   if (x1 === 0) return [0, 0, width, height];
@@ -252,7 +256,8 @@ export class NoProduct extends Error {}
 export async function cutout(photo) {
   const started = performance.now();
   const runtime = await ready();
-  const bitmap = await createImageBitmap(photo, {colorSpaceConversion: "none"});  // the file's own values, as Pillow reads them
+  // The file's own values, as Pillow reads them (no colour-profile conversion).
+  const bitmap = await createImageBitmap(photo, {colorSpaceConversion: "none"});
   try {
     const {info, width, height} = runtime;
     const probs = await probabilities(runtime, bitmap);

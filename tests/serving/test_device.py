@@ -25,7 +25,8 @@ from tests.serving.test_web import CHROMIUM, browser_page
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"),
               pytest.mark.skipif(not VENDOR.is_dir(), reason="needs LiteRT.js from npm (make install runs npm ci)")]
 # Uploads beside the catalog's three: a product off-centre, and one at a size other than the catalog's.
-UPLOADS = {"left-sofa.png": photo(240, 180, (0.05, 0.2, 0.5, 0.9)), "tall-sofa.jpg": photo(150, 260, (0.2, 0.1, 0.8, 0.7))}
+UPLOADS = {"left-sofa.png": photo(240, 180, (0.05, 0.2, 0.5, 0.9)),
+           "tall-sofa.jpg": photo(150, 260, (0.2, 0.1, 0.8, 0.7))}
 SERVER_PATHS = re.compile(r"/(predict|segment|cutouts/)")
 
 
