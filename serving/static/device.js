@@ -25,6 +25,8 @@ async function load() {
   const info = (await response.json()).device;
   if (!info) throw new Error("the served model has no TFLite file for the browser");
   if (!info.available) throw new Error("the device runtime is not installed on this server");
+  // Only the server splits a blob into per-class instances (evaluate.class_vote off); the device votes.
+  if (!info.class_vote) throw new Error("this server cuts out per class (class_vote off), which only it does");
   const started = performance.now();
   const litert = await import(info.runtime);
   await litert.loadLiteRt(info.wasm);
