@@ -1,0 +1,65 @@
+"""Decisions on disk, and people's decisions winning in the split and the training input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from corrections.store import BadDecision, Decision, read_corrections, record
+from tests.corrections.conftest import H, W, labels
+from training.dataset import make_dataset
+from training.split import run_split
+
+
+def test_a_correction_writes_its_mask_and_row_and_the_latest_decision_wins(settings):
+    table = labels(settings)
+    sha = table["image_sha256"][0]
+    mask = np.zeros((H, W), bool)
+    mask[5:15, 5:25] = True
+    row = record(settings, table, Decision(sha, "correct", "cup", mask, who="ana"))
+    written = np.asarray(Image.open(settings.corrections_dir / row["mask_path"]))
+    np.testing.assert_array_equal(written, np.where(mask, 6, 0))   # cup = 6
+    record(settings, table, Decision(sha, "reject", who="ben"))
+    stored = read_corrections(settings)
+    assert list(stored["decision"]) == ["correct", "reject"] and list(stored["who"]) == ["ana", "ben"]
+    assert stored["replaces"][0] == "grabcut-test" and (settings.corrections_dir / row["mask_path"]).exists()
+
+
+@pytest.mark.parametrize("decision, message", [
+    (Decision("0" * 64, "accept"), "no label"),
+    (Decision("SHA", "maybe"), "decision must be"),
+    (Decision("SHA", "accept", "spaceship"), "class must be"),
+    (Decision("SHA", "correct", mask=np.ones((3, 3), bool)), "mask"),
+    (Decision("SHA", "correct", mask=np.zeros((H, W), bool)), "empty"),
+])
+def test_bad_decisions_are_refused_and_nothing_is_written(settings, decision, message):
+    decision.image_sha256 = decision.image_sha256.replace("SHA", labels(settings)["image_sha256"][0])
+    with pytest.raises(BadDecision, match=message):
+        record(settings, labels(settings), decision)
+    assert not settings.corrections_dir.exists() or not any(settings.corrections_dir.rglob("*.p*"))
+
+
+def test_a_corrected_photo_the_teacher_rejected_enters_the_split_and_training(settings):
+    before = run_split(settings)
+    manifest = pd.read_parquet(before.manifest_path)
+    table = labels(settings)
+    rejected = table[~table["accepted"]]["image_sha256"].iloc[0]
+    dropped = table["image_sha256"][0]
+    assert rejected not in set(manifest["image_sha256"])
+    old_split = dict(zip(manifest["image_sha256"], manifest["split"]))
+    mask = np.zeros((H, W), bool)
+    mask[8:32, 4:40] = True
+    record(settings, table, Decision(rejected, "correct", mask=mask, who="ana"))
+    record(settings, table, Decision(dropped, "reject", who="ana"))
+    after = run_split(settings)
+    manifest = pd.read_parquet(after.manifest_path).set_index("image_sha256")
+    assert rejected in manifest.index and dropped not in manifest.index and after.corrected == 1
+    for sha, split in old_split.items():   # products keep their split
+        if sha != dropped:
+            assert manifest.loc[sha, "split"] == split
+    # The training input reads the person's mask for it, at the model size.
+    row = manifest.loc[[rejected]].reset_index()
+    _, masks = next(iter(make_dataset(row, settings.raw_dir, settings.labels_dir, size=W, batch_size=1,
+                                      training=False, seed=0)))
+    expected = np.asarray(Image.fromarray(np.where(mask, 5, 0).astype(np.uint8)).resize((W, W), Image.NEAREST))
+    np.testing.assert_array_equal(masks[0].numpy(), expected)   # bowl = 5
