@@ -170,6 +170,19 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from serving.review import NoToken, run_review
+
+    settings = _settings(args, review={"host": args.host, "port": args.port})
+    review = settings.config.review
+    try:
+        run_review(settings, review.host, review.port, args.no_auth_local)
+    except NoToken as exc:
+        print(f"prodseg review: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_predict(args) -> int:
     import json
     from pathlib import Path
@@ -263,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", help="a .tflite or .keras file instead of the registry's champion")
     serve.add_argument("--workers", type=int, help="requests run in parallel (default: cores, at most 4)")
     serve.set_defaults(func=cmd_serve)
+
+    review = sub.add_parser("review", help="the label review page (token-protected) on review.host:port/review")
+    review.add_argument("--host")
+    review.add_argument("--port", type=int)
+    review.add_argument("--no-auth-local", action="store_true",
+                        help="no token, allowed only when bound to 127.0.0.1")
+    review.set_defaults(func=cmd_review)
 
     predict = sub.add_parser("predict", help="what POST /predict answers, for a local image, offline")
     predict.add_argument("image")
