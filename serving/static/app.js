@@ -205,6 +205,7 @@ async function showCutout(request, name, photo = null) {
   state.cutoutUrl = URL.createObjectURL(await response.blob());
   const preview = $("cutout");
   preview.src = state.cutoutUrl;
+  preview.dataset.sha = photo ? photo.sha256 : "";  // a catalog photo's cut-out can be flagged (flag.js)
   $("placed-image").src = state.cutoutUrl;
   await Promise.all([preview.decode(), $("placed-image").decode()]);
   preview.hidden = false;

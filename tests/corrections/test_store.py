@@ -63,3 +63,22 @@ def test_a_corrected_photo_the_teacher_rejected_enters_the_split_and_training(se
                                       training=False, seed=0)))
     expected = np.asarray(Image.fromarray(np.where(mask, 5, 0).astype(np.uint8)).resize((W, W), Image.NEAREST))
     np.testing.assert_array_equal(masks[0].numpy(), expected)   # bowl = 5
+
+
+def test_a_flagged_photo_comes_first_in_the_queue_until_a_person_decides_it(settings):
+    from corrections.flags import add_flag
+    from corrections.queue import review_queue
+
+    table = labels(settings)
+    accepted = table[table["accepted"]]["image_sha256"]
+    queue = [item["image_sha256"] for item in review_queue(settings)]
+    assert queue[0] == table[~table["accepted"]]["image_sha256"].iloc[0]   # no flags: the teacher's reject first
+    flagged = accepted.iloc[0]   # the most confident: last without the flag
+    assert queue[-1] == flagged
+    add_flag(settings, flagged, "background_left", "client-a")
+    add_flag(settings, flagged, "part_missing", "client-b")
+    first = review_queue(settings)[0]
+    assert first["image_sha256"] == flagged and first["flags"] == 2
+    record(settings, table, Decision(flagged, "accept", who="ana"))
+    after = review_queue(settings)
+    assert after[-1]["image_sha256"] == flagged and after[-1]["decision"] == "accept" and after[-1]["flags"] == 0
