@@ -126,3 +126,15 @@ def apply_corrections(labels: pd.DataFrame, corrections: pd.DataFrame) -> pd.Dat
         if c["decision"] == "correct":
             out.at[i, "mask_path"] = FROM_LABELS + c["mask_path"]
     return out
+
+
+def corrections_summary(settings: Settings) -> dict:
+    """Decisions in force per kind, for the CLI, the Dagster asset and the DVC stage; creates the
+    folder with an empty table on first use, so DVC and the split always find it."""
+    path = corrections_path(settings)
+    if not path.exists():
+        atomic_write_parquet(path, read_corrections(settings))
+    table = read_corrections(settings)
+    in_force = latest(table)["decision"].value_counts().to_dict()
+    return {"decisions": len(table), "images": int(table["image_sha256"].nunique()),
+            **{d: int(in_force.get(d, 0)) for d in DECISIONS}, "path": str(path)}

@@ -183,6 +183,15 @@ def cmd_review(args) -> int:
     return 0
 
 
+def cmd_corrections(args) -> int:
+    from corrections.store import corrections_summary
+
+    summary = corrections_summary(_settings(args))
+    print("corrections: {decisions} decisions on {images} images; in force: {accept} accept, {correct} correct, "
+          "{reject} reject -> {path}".format(**summary))
+    return 0
+
+
 def cmd_labels_export(args) -> int:
     from pathlib import Path
 
@@ -309,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--no-auth-local", action="store_true",
                         help="no token, allowed only when bound to 127.0.0.1")
     review.set_defaults(func=cmd_review)
+
+    corrections = sub.add_parser("corrections", help="people's review decisions in data/corrections (a summary)")
+    corrections.set_defaults(func=cmd_corrections)
 
     labels = sub.add_parser("labels", help="review labels in Label Studio").add_subparsers(
         dest="labels_command", required=True)

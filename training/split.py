@@ -63,6 +63,7 @@ class SplitReport:
     counts: dict[str, dict[str, int]]   # split -> class -> images
     products: dict[str, int]            # split -> products
     corrected: int = 0                  # images whose label a person decided
+    decisions: int = 0                  # rows of corrections.parquet read (all decisions so far)
 
     def summary(self) -> str:
         images = {s: sum(c.values()) for s, c in self.counts.items()}
@@ -77,7 +78,8 @@ def run_split(settings: Settings) -> SplitReport:
     People's decisions (``data/corrections``) win over the teacher's: a corrected or accepted photo
     the teacher rejected joins its product's split; a rejected one leaves it.
     """
-    labels = apply_corrections(pd.read_parquet(settings.labels_dir / "labels.parquet"), read_corrections(settings))
+    decisions = read_corrections(settings)
+    labels = apply_corrections(pd.read_parquet(settings.labels_dir / "labels.parquet"), decisions)
     catalog = pd.read_parquet(settings.catalog_path)[["image_sha256", "site"]]
     accepted = labels[labels["accepted"]].merge(catalog, on="image_sha256")
     manifest_path = settings.splits_dir / "splits.parquet"
@@ -93,10 +95,10 @@ def run_split(settings: Settings) -> SplitReport:
     products = {s: int(manifest[manifest["split"] == s][["site", "product_id"]].drop_duplicates().shape[0])
                 for s in SPLITS}
     corrected = int(accepted["corrected"].sum())
-    report = SplitReport(str(manifest_path), counts, products, corrected)
+    report = SplitReport(str(manifest_path), counts, products, corrected, len(decisions))
     with all_or_nothing():
         atomic_write_parquet(manifest_path, manifest)
         atomic_write_json(settings.splits_dir / "split_report.json",
                           {"counts": counts, "products": products, "manifest": str(manifest_path),
-                           "corrected_images": corrected})
+                           "corrected_images": corrected, "corrections_counted": len(decisions)})
     return report
