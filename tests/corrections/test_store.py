@@ -82,3 +82,33 @@ def test_a_flagged_photo_comes_first_in_the_queue_until_a_person_decides_it(sett
     record(settings, table, Decision(flagged, "accept", who="ana"))
     after = review_queue(settings)
     assert after[-1]["image_sha256"] == flagged and after[-1]["decision"] == "accept" and after[-1]["flags"] == 0
+
+
+def test_teacher_vs_people_agreement_per_class(settings):
+    from corrections.agreement import teacher_people_agreement
+
+    assert teacher_people_agreement(settings) is None   # nobody reviewed
+    table = labels(settings)
+    chair, vase, couch = table["image_sha256"][:3]
+    teacher = np.asarray(Image.open(settings.labels_dir / table["mask_path"][0])) > 0
+    half = teacher.copy()
+    half[:, : W // 2] = False                            # the person keeps the right part of the teacher's chair
+    record(settings, table, Decision(chair, "correct", mask=half, who="ana"))
+    record(settings, table, Decision(vase, "accept", who="ana"))
+    record(settings, table, Decision(couch, "reject", who="ana"))
+    people = teacher_people_agreement(settings)
+    expected = round(half.sum() / teacher.sum(), 4)
+    assert people["per_class_iou"] == {"chair": expected, "vase": 1.0}
+    assert people["images"] == 3 and people["accept_decision_agreement"] == round(2 / 3, 4)
+
+
+def test_the_evaluation_report_shows_teacher_vs_people_only_when_someone_reviewed():
+    from types import SimpleNamespace
+
+    from evaluation.report import people_section
+
+    assert people_section(SimpleNamespace(teacher_vs_people=None)) == ""
+    text = people_section(SimpleNamespace(teacher_vs_people={
+        "images": 3, "mean_iou": 0.75, "per_class_iou": {"chair": 0.5, "vase": 1.0},
+        "decisions": {"correct": 1, "accept": 1, "reject": 1}, "accept_decision_agreement": 0.6667}))
+    assert "## Teacher vs people" in text and "| chair   |" in text and "67%" in text and "0.750" in text
