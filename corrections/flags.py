@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from corrections.store import LOCK_NAME, read_table
 from prodseg.fileio import atomic_write_parquet
 from prodseg.locks import exclusive
 from prodseg.settings import Settings
@@ -32,10 +33,7 @@ def flags_path(settings: Settings):
 
 
 def read_flags(settings: Settings) -> pd.DataFrame:
-    path = flags_path(settings)
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
-    return pd.read_parquet(path).astype(COLUMNS)
+    return read_table(flags_path(settings), COLUMNS)
 
 
 def client_key(host: str, salt: str) -> str:
@@ -47,8 +45,6 @@ def add_flag(settings: Settings, image_sha256: str, reason: str, client: str) ->
     """Store the flag; False when this client already flagged this image (stored once)."""
     if reason not in REASONS:
         raise ValueError(f"reason must be one of {REASONS}, got {reason!r}")
-    from corrections.store import LOCK_NAME
-
     with exclusive(settings.corrections_dir / LOCK_NAME, "prodseg flag", 10.0, "corrections lock"):
         table = read_flags(settings)
         if ((table["image_sha256"] == image_sha256) & (table["client"] == client)).any():

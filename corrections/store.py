@@ -38,11 +38,15 @@ def corrections_path(settings: Settings) -> Path:
     return settings.corrections_dir / "corrections.parquet"
 
 
-def read_corrections(settings: Settings) -> pd.DataFrame:
-    path = corrections_path(settings)
+def read_table(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    """A corrections-folder table with its column types; empty (typed) before the first write."""
     if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
-    return pd.read_parquet(path).astype(COLUMNS)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    return pd.read_parquet(path).astype(columns)
+
+
+def read_corrections(settings: Settings) -> pd.DataFrame:
+    return read_table(corrections_path(settings), COLUMNS)
 
 
 def latest(corrections: pd.DataFrame) -> pd.DataFrame:
