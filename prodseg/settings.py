@@ -214,7 +214,7 @@ class ServeConfig(_Section):
 class ReviewConfig(_Section):
     host: str = "127.0.0.1"
     port: Port = 8010
-    token: str | None = Field(None, min_length=16)  # env PRODSEG_REVIEW__TOKEN wins; None: only --no-auth-local
+    token: str | None = Field(None, min_length=16)  # env PRODSEG__REVIEW__TOKEN wins; None: only --no-auth-local
     queue_size: PositiveInt = 200           # images the review page lists at once, the most useful first
     flag_rate_per_hour: PositiveInt = 20    # shopper flags one client may send per hour (the public page)
     flag_queue_max: PositiveInt = 10_000    # flags kept; more are refused (507) until reviewed

@@ -46,7 +46,7 @@ def review_token(settings: Settings, host: str, no_auth_local: bool) -> str | No
         return token
     if no_auth_local and host == "127.0.0.1":
         return None
-    raise NoToken("the review server changes data and needs a token: set review.token (or PRODSEG_REVIEW__TOKEN, "
+    raise NoToken("the review server changes data and needs a token: set review.token (or PRODSEG__REVIEW__TOKEN, "
                   "16+ characters), or bind it to 127.0.0.1 with --no-auth-local")
 
 

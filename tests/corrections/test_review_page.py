@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 
 from corrections.store import read_corrections
-from prodseg.settings import REPO_ROOT
+from prodseg.settings import REPO_ROOT, ConfigError, Settings
 from serving.review import NoToken, create_review_app, review_token
 from serving.server import running_server
 from tests.corrections.conftest import TOKEN, labels
@@ -46,6 +46,10 @@ def test_no_token_refuses_to_start_except_local_with_the_flag(settings):
         review_token(bare, "127.0.0.1", no_auth_local=False)
     assert review_token(bare, "127.0.0.1", no_auth_local=True) is None
     assert review_token(settings, "0.0.0.0", no_auth_local=False) == TOKEN
+    from_env = Settings.load({}, environ={"PRODSEG__REVIEW__TOKEN": TOKEN})
+    assert review_token(from_env, "0.0.0.0", no_auth_local=False) == TOKEN
+    with pytest.raises(ConfigError, match="review.token"):   # a guessable token is refused
+        Settings.load({}, environ={"PRODSEG__REVIEW__TOKEN": "short"})
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
