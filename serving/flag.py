@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from corrections.flags import REASONS, FlagsFull, RateLimit, add_flag, client_key
 from prodseg.settings import Settings
+from serving.errors import documented
 
 SHA256 = r"^[0-9a-f]{64}$"
 
@@ -30,7 +31,8 @@ def install_flag_route(app: FastAPI, settings: Settings) -> None:
     limit = RateLimit(settings.config.review.flag_rate_per_hour)
     salt = secrets.token_hex(8)  # per process: addresses are counted, not kept
 
-    @app.post("/api/flag", summary="Flag a catalog photo's cut-out as wrong (goes to the label review queue)")
+    @app.post("/api/flag", summary="Flag a catalog photo's cut-out as wrong (goes to the label review queue)",
+              responses=documented(404, 422, 429, 507))
     async def flag(body: FlagIn, request: Request) -> dict:
         if app.state.gallery.get(body.image_sha256) is None:
             raise HTTPException(404, f"no catalog photo {body.image_sha256}")
