@@ -156,7 +156,9 @@
     event.preventDefault();
     token = $("token").value.trim();
     sessionStorage.setItem("prodseg-review-token", token);
+    sessionStorage.setItem("prodseg-review-who", $("who").value);
     try { await loadQueue(); await show(0); } catch (error) { status(error.message); }
   });
   $("token").value = token;
+  $("who").value = sessionStorage.getItem("prodseg-review-who") || $("who").value;
 })();

@@ -112,3 +112,12 @@ def test_the_evaluation_report_shows_teacher_vs_people_only_when_someone_reviewe
         "images": 3, "mean_iou": 0.75, "per_class_iou": {"chair": 0.5, "vase": 1.0},
         "decisions": {"correct": 1, "accept": 1, "reject": 1}, "accept_decision_agreement": 0.6667}))
     assert "## Teacher vs people" in text and "| chair   |" in text and "67%" in text and "0.750" in text
+
+
+def test_accepting_with_another_class_relabels_the_teachers_mask(settings):
+    table = labels(settings)
+    row = record(settings, table, Decision(table["image_sha256"][1], "accept", "cup", who="ana"))  # a vase, really a cup
+    teacher = np.asarray(Image.open(settings.labels_dir / table["mask_path"][1]))
+    assert row["decision"] == "correct" and row["class_name"] == "cup"
+    np.testing.assert_array_equal(np.asarray(Image.open(settings.corrections_dir / row["mask_path"])),
+                                  np.where(teacher > 0, 6, 0))
