@@ -39,6 +39,7 @@ COPY serving/ serving/
 COPY demo_shop/ demo_shop/
 COPY assets/ assets/
 COPY pipelines/ pipelines/
+COPY corrections/ corrections/
 RUN pip install -c constraints.txt .
 # To bake a model in instead of mounting one:
 #   COPY data/tflite/student-int8.tflite /models/

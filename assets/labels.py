@@ -6,6 +6,7 @@
 import dagster as dg
 import pandas as pd
 
+from corrections.store import read_corrections
 from labelling.review import pick_for_review
 from labelling.run import run_labelling
 from pipelines import versions
@@ -52,6 +53,7 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
         "audit": dg.MetadataValue.json(audit),
         "review_gallery": dg.MetadataValue.path(str(review)),
         "least_certain": dg.MetadataValue.md(least_certain.to_markdown(index=False)),
+        "review_decisions": len(read_corrections(resolved)),  # people's, which the split applies over these labels
         "labels": dg.MetadataValue.path(report.labels_path),
         **versions.stage_metadata(resolved, STAGE),
     # labels.parquet holds each label's class, score, decision and labeller key: its bytes stand for the masks.

@@ -15,7 +15,7 @@ from training.split import run_split
 
 
 @dg.asset(
-    deps=["pseudo_labels"],
+    deps=["pseudo_labels", "review_corrections"],
     group_name="train",
     kinds={"parquet"},
     code_version=versions.code_version("split"),
@@ -31,6 +31,8 @@ def dataset_splits(context: dg.AssetExecutionContext, settings: SettingsResource
         **{f"{split}_images": int(sum(c.values())) for split, c in report.counts.items()},
         "counts_per_class": dg.MetadataValue.md(table.to_markdown()),
         "manifest": dg.MetadataValue.path(report.manifest_path),
+        "corrected_images": report.corrected,              # labels people decided, in the manifest
+        "corrections_counted": report.decisions,           # the corrections sensor counts new ones from here
         **versions.stage_metadata(resolved, "split"),
     }, data_version=dg.DataVersion(versions.data_version(report.manifest_path)))
 

@@ -17,6 +17,7 @@ import mlflow
 import tensorflow as tf
 from mlflow.entities import Metric
 
+from corrections.agreement import teacher_people_agreement
 from evaluation import report as report_files
 from evaluation.baselines import AverageMask, train_tiny_cnn
 from evaluation.candidates import (Candidate, array_candidate, keras_candidate, limit_threads,
@@ -48,6 +49,7 @@ class EvalReport:
     student: dict                          # the headline numbers
     report_dir: str
     per_image_iou: dict[str, list[float]] = field(default_factory=dict)
+    teacher_vs_people: dict | None = None   # mask IoU per class of the teacher against people's decisions
     evaluation_run_id: str | None = None    # the MLflow run holding the report (a child of the training run)
     experiment_id: str | None = None
 
@@ -157,7 +159,8 @@ def run_evaluate(settings: Settings, dagster_run_id: str | None = None) -> EvalR
         model_name=train_report["model_name"], model_version=train_report["model_version"],
         run_id=train_report["run_id"], image_size=size, test_images=len(labels),
         truth_images=0 if truth is None else len(truth), threads_limited=limited, models=rows,
-        student=student_summary, report_dir=str(settings.evaluation_dir), per_image_iou=per_image)
+        student=student_summary, report_dir=str(settings.evaluation_dir), per_image_iou=per_image,
+        teacher_vs_people=teacher_people_agreement(settings))
     report.experiment_id = init_mlflow(settings)
     # Its own run, so it is named, tagged and linked as what it is; shown under the training run it scores.
     with start_run(settings, "evaluate", dagster_run_id, tags={"mlflow.parentRunId": report.run_id,

@@ -102,11 +102,23 @@ def write(out_dir: Path, report, labels: EvalSet, student_preds: Predictions, ga
           f"with true masks; {report.image_size}x{report.image_size}; latency batch 1 after warm-up, "
           f"{'1 thread' if report.threads_limited else 'TF default threads'}.\n\n"
           f"{comparison.to_markdown(index=False)}\n\n![per-class IoU](per_class.png)\n\n"
-          f"![per-image IoU](iou_histogram.png)\n\n![best and worst](gallery.png)\n")
+          f"![per-image IoU](iou_histogram.png)\n\n![best and worst](gallery.png)\n{people_section(report)}")
     files["report.md"] = atomic_write_text(out_dir / "report.md", md)
     # From the bytes: inside the caller's all_or_nothing block the PNGs are not at their paths yet.
     files["report.html"] = atomic_write_text(out_dir / "report.html", render_html(report, plots))
     return list(files.values())
+
+
+def people_section(report) -> str:
+    """Teacher vs people (data/corrections), when anyone reviewed labels."""
+    people = report.teacher_vs_people
+    if not people:
+        return ""
+    rows = pd.DataFrame({"class": list(people["per_class_iou"]),
+                         "teacher vs people IoU": list(people["per_class_iou"].values())})
+    return (f"\n## Teacher vs people\n\n{people['images']} images reviewed ({people['decisions']}); mean mask IoU "
+            f"{_fmt(people['mean_iou'])}; the teacher's accept/reject matched people's on "
+            f"{people['accept_decision_agreement']:.0%}.\n\n{rows.to_markdown(index=False)}\n")
 
 
 def render_html(report, plots: dict[str, bytes]) -> str:

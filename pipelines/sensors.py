@@ -1,6 +1,7 @@
-"""Sensors: retrain when crawls brought enough new images; say clearly in the log why a run failed.
+"""Sensors: retrain when crawls brought enough new images, or people enough review decisions;
+say clearly in the log why a run failed.
 
-Both run by default (the daemon of `dg dev` / `make ui` ticks them) and toggle in the UI
+All run by default (the daemon of `dg dev` / `make ui` ticks them) and toggle in the UI
 (Automation). The interval and the threshold come from ``orchestration`` in the settings.
 """
 
@@ -8,6 +9,7 @@ import logging
 
 import dagster as dg
 
+from corrections.store import read_corrections
 from pipelines.jobs import relabel_retrain_job
 from prodseg.settings import Settings
 
@@ -48,6 +50,20 @@ def new_images_decision(instance: dg.DagsterInstance, threshold: int) -> dg.RunR
                              f"{labelled} labelled): fewer than {threshold}")
     return dg.RunRequest(run_key=f"raw_catalog-{crawl.storage_id}",
                          tags={"prodseg/trigger": "new_images", "prodseg/new_images": str(new)})
+
+
+def corrections_decision(instance: dg.DagsterInstance, decisions: int, threshold: int) -> dg.RunRequest | dg.SkipReason:
+    """A relabel+retrain run once people made ``threshold`` or more decisions since the last split
+    (``decisions``: rows of corrections.parquet now; the split records how many it read)."""
+    counted = _metadata_int(_latest(instance, "dataset_splits"), "corrections_counted")
+    new = decisions - counted
+    if new < threshold:
+        return dg.SkipReason(f"{new} new review decisions since the last split ({decisions} in all): "
+                             f"fewer than {threshold}")
+    if instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE), limit=1):
+        return dg.SkipReason("a run is in progress; deciding after it finishes")
+    return dg.RunRequest(run_key=f"corrections-{decisions}",
+                         tags={"prodseg/trigger": "corrections", "prodseg/new_decisions": str(new)})
 
 
 def _root_cause(error) -> str:
@@ -91,18 +107,29 @@ def failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun, step_failu
 def build_sensors(settings: Settings) -> list:
     cfg = settings.config.orchestration
 
-    @dg.sensor(
-        job=relabel_retrain_job,
-        minimum_interval_seconds=cfg.sensor_interval_s,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Starts relabel_retrain once crawls have added {cfg.new_images_threshold} or more "
-                    "images that are not labelled yet (orchestration.new_images_threshold).",
-    )
-    def new_images_sensor(context: dg.SensorEvaluationContext):
-        decision = new_images_decision(context.instance, cfg.new_images_threshold)
-        if isinstance(decision, dg.RunRequest):
-            context.log.info(f"starting relabel_retrain: {decision.tags['prodseg/new_images']} new images")
-        return decision
+    def retrain_sensor(name: str, description: str, decide, what: str) -> dg.SensorDefinition:
+        """A sensor starting relabel_retrain when ``decide(instance)`` asks for it (tag ``prodseg/<what>``)."""
+        def evaluate(context: dg.SensorEvaluationContext):
+            decision = decide(context.instance)
+            if isinstance(decision, dg.RunRequest):
+                count = decision.tags[f"prodseg/{what}"]
+                context.log.info(f"starting relabel_retrain: {count} {what.replace('_', ' ')}")
+            return decision
+
+        return dg.sensor(name=name, job=relabel_retrain_job, minimum_interval_seconds=cfg.sensor_interval_s,
+                         default_status=dg.DefaultSensorStatus.RUNNING, description=description)(evaluate)
+
+    new_images_sensor = retrain_sensor(
+        "new_images_sensor",
+        f"Starts relabel_retrain once crawls have added {cfg.new_images_threshold} or more "
+        "images that are not labelled yet (orchestration.new_images_threshold).",
+        lambda instance: new_images_decision(instance, cfg.new_images_threshold), "new_images")
+    corrections_sensor = retrain_sensor(
+        "corrections_sensor",
+        f"Starts relabel_retrain once people have made {cfg.corrections_threshold} or more review "
+        "decisions since the last split (orchestration.corrections_threshold).",
+        lambda instance: corrections_decision(instance, len(read_corrections(settings)), cfg.corrections_threshold),
+        "new_decisions")
 
     @dg.run_failure_sensor(
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -113,4 +140,4 @@ def build_sensors(settings: Settings) -> list:
         context.log.error(message)   # the sensor's tick log in the UI
         log.error(message)           # the daemon's log (the `dg dev` terminal)
 
-    return [new_images_sensor, run_failure_log]
+    return [new_images_sensor, run_failure_log, corrections_sensor]

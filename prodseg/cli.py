@@ -170,6 +170,54 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from serving.review import NoToken, run_review
+
+    settings = _settings(args, review={"host": args.host, "port": args.port})
+    review = settings.config.review
+    try:
+        run_review(settings, review.host, review.port, args.no_auth_local)
+    except NoToken as exc:
+        print(f"prodseg review: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_corrections(args) -> int:
+    from corrections.store import corrections_summary
+
+    summary = corrections_summary(_settings(args))
+    print("corrections: {decisions} decisions on {images} images; in force: {accept} accept, {correct} correct, "
+          "{reject} reject -> {path}".format(**summary))
+    return 0
+
+
+def cmd_labels_export(args) -> int:
+    from pathlib import Path
+
+    from corrections.label_studio import LABEL_CONFIG, export_tasks
+
+    n = export_tasks(_settings(args), Path(args.out), args.image_url_base)
+    print(f"labels export: {n} Label Studio tasks -> {args.out} (images at {args.image_url_base}); "
+          f"project labelling config:\n{LABEL_CONFIG}")
+    return 0
+
+
+def cmd_labels_import(args) -> int:
+    from pathlib import Path
+
+    from corrections.label_studio import import_export
+    from corrections.store import BadDecision
+
+    try:
+        counts = import_export(_settings(args), Path(args.file))
+    except (BadDecision, OSError, ValueError) as exc:
+        print(f"prodseg labels import: {exc}", file=sys.stderr)
+        return 1
+    print(f"labels import: {counts} -> data/corrections")
+    return 0
+
+
 def cmd_predict(args) -> int:
     import json
     from pathlib import Path
@@ -263,6 +311,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", help="a .tflite or .keras file instead of the registry's champion")
     serve.add_argument("--workers", type=int, help="requests run in parallel (default: cores, at most 4)")
     serve.set_defaults(func=cmd_serve)
+
+    review = sub.add_parser("review", help="the label review page (token-protected) on review.host:port/review")
+    review.add_argument("--host")
+    review.add_argument("--port", type=int)
+    review.add_argument("--no-auth-local", action="store_true",
+                        help="no token, allowed only when bound to 127.0.0.1")
+    review.set_defaults(func=cmd_review)
+
+    corrections = sub.add_parser("corrections", help="people's review decisions in data/corrections (a summary)")
+    corrections.set_defaults(func=cmd_corrections)
+
+    labels = sub.add_parser("labels", help="review labels in Label Studio").add_subparsers(
+        dest="labels_command", required=True)
+    ls_export = labels.add_parser("export", help="the review queue as Label Studio tasks (teacher masks as brush)")
+    ls_export.add_argument("--format", choices=["label-studio"], default="label-studio")
+    ls_export.add_argument("--image-url-base", default="http://127.0.0.1:8081/",
+                           help="where a file server serves data/raw (python -m http.server -d data/raw 8081)")
+    ls_export.add_argument("out")
+    ls_export.set_defaults(func=cmd_labels_export)
+    ls_import = labels.add_parser("import", help="a Label Studio JSON export back into data/corrections")
+    ls_import.add_argument("file")
+    ls_import.set_defaults(func=cmd_labels_import)
 
     predict = sub.add_parser("predict", help="what POST /predict answers, for a local image, offline")
     predict.add_argument("image")

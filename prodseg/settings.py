@@ -184,6 +184,7 @@ class OrchestrationConfig(_Section):
     timezone: str = "UTC"
     new_images_threshold: PositiveInt = 50  # the sensor relabels and retrains once a crawl adds this many
     sensor_interval_s: PositiveInt = 60
+    corrections_threshold: PositiveInt = 20 # ... and once people have made this many new review decisions
 
 
 class ServeConfig(_Section):
@@ -210,6 +211,15 @@ class ServeConfig(_Section):
     canary_share: Fraction = 0              # share of requests the `challenger` answers when it is not the champion
 
 
+class ReviewConfig(_Section):
+    host: str = "127.0.0.1"
+    port: Port = 8010
+    token: str | None = Field(None, min_length=16)  # env PRODSEG__REVIEW__TOKEN wins; None: only --no-auth-local
+    queue_size: PositiveInt = 200           # images the review page lists at once, the most useful first
+    flag_rate_per_hour: PositiveInt = 20    # shopper flags one client may send per hour (the public page)
+    flag_queue_max: PositiveInt = 10_000    # flags kept; more are refused (507) until reviewed
+
+
 class RunsConfig(_Section):
     lock_wait_s: NonNegativeFloat = 0       # a writing stage finding the data folder busy waits this long, then exits 1
 
@@ -233,6 +243,7 @@ class Config(_Section):
     promote: PromoteConfig = PromoteConfig()
     orchestration: OrchestrationConfig = OrchestrationConfig()
     serve: ServeConfig = ServeConfig()
+    review: ReviewConfig = ReviewConfig()
     runs: RunsConfig = RunsConfig()
     mlflow: MlflowConfig = MlflowConfig()
 
@@ -400,6 +411,10 @@ class Settings:
     @property
     def label_journal_path(self) -> Path:
         return self.var_dir / "labels" / "journal.jsonl"
+
+    @property
+    def corrections_dir(self) -> Path:
+        return self.data_dir / "corrections"
 
     @property
     def splits_dir(self) -> Path:

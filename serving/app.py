@@ -29,6 +29,7 @@ from serving import device
 from serving.budget import ServerBusy
 from serving.docs import install_docs
 from serving.errors import documented, error_response
+from serving.flag import install_flag_route
 from serving.follow import Follower
 from serving.gallery import Gallery
 from serving.headers import SecurityHeaders
@@ -246,4 +247,5 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
         data = await run_in_threadpool(photo.path.read_bytes)
         return await cut_out(data, None, True, product.class_name)
 
+    install_flag_route(app, settings)
     return app

@@ -20,7 +20,9 @@ REASONS = {
     413: "upload over serve.max_upload_bytes or image over serve.max_pixels",
     415: "not an image this server reads",
     422: "a missing or malformed field, or (for a cut-out) no product found",
+    429: "too many flags from this client this hour (review.flag_rate_per_hour)",
     503: "busy (try again shortly) or no model to serve",
+    507: "the flag table is full until people review it (review.flag_queue_max)",
 }
 
 

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 import pandas as pd
 
+from corrections.store import apply_corrections, read_corrections
 from prodseg.fileio import all_or_nothing, atomic_write_json, atomic_write_parquet
 from prodseg.locks import writes_data
 from prodseg.settings import Settings, SplitConfig
@@ -61,16 +62,24 @@ class SplitReport:
     manifest_path: str
     counts: dict[str, dict[str, int]]   # split -> class -> images
     products: dict[str, int]            # split -> products
+    corrected: int = 0                  # images whose label a person decided
+    decisions: int = 0                  # rows of corrections.parquet read (all decisions so far)
 
     def summary(self) -> str:
         images = {s: sum(c.values()) for s, c in self.counts.items()}
-        return f"splits: images {images}, products {self.products} -> {self.manifest_path}"
+        return (f"splits: images {images}, products {self.products}, {self.corrected} corrected by people"
+                f" -> {self.manifest_path}")
 
 
 @writes_data("split")
 def run_split(settings: Settings) -> SplitReport:
-    """Write the split manifest of the accepted labels (``data/splits/splits.parquet``)."""
-    labels = pd.read_parquet(settings.labels_dir / "labels.parquet")
+    """Write the split manifest of the accepted labels (``data/splits/splits.parquet``).
+
+    People's decisions (``data/corrections``) win over the teacher's: a corrected or accepted photo
+    the teacher rejected joins its product's split; a rejected one leaves it.
+    """
+    decisions = read_corrections(settings)
+    labels = apply_corrections(pd.read_parquet(settings.labels_dir / "labels.parquet"), decisions)
     catalog = pd.read_parquet(settings.catalog_path)[["image_sha256", "site"]]
     accepted = labels[labels["accepted"]].merge(catalog, on="image_sha256")
     manifest_path = settings.splits_dir / "splits.parquet"
@@ -85,9 +94,11 @@ def run_split(settings: Settings) -> SplitReport:
     counts = {s: manifest[manifest["split"] == s]["class_name"].value_counts().sort_index().to_dict() for s in SPLITS}
     products = {s: int(manifest[manifest["split"] == s][["site", "product_id"]].drop_duplicates().shape[0])
                 for s in SPLITS}
-    report = SplitReport(str(manifest_path), counts, products)
+    corrected = int(accepted["corrected"].sum())
+    report = SplitReport(str(manifest_path), counts, products, corrected, len(decisions))
     with all_or_nothing():
         atomic_write_parquet(manifest_path, manifest)
         atomic_write_json(settings.splits_dir / "split_report.json",
-                          {"counts": counts, "products": products, "manifest": str(manifest_path)})
+                          {"counts": counts, "products": products, "manifest": str(manifest_path),
+                           "corrected_images": corrected, "corrections_counted": len(decisions)})
     return report

@@ -242,6 +242,7 @@ async function showCutout(request, name, photo = null) {
   preview.src = state.cutoutUrl;
   preview.dataset.cropBox = response.headers.get("X-Crop-Box") || "";  // where the PNG sits in the photo
   preview.dataset.computed = computed;
+  preview.dataset.sha = photo ? photo.sha256 : "";  // a catalog photo's cut-out can be flagged (flag.js)
   $("placed-image").src = state.cutoutUrl;
   await Promise.all([preview.decode(), $("placed-image").decode()]);
   preview.hidden = false;

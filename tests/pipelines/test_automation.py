@@ -7,6 +7,7 @@ import shutil
 import uuid
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from assets.training import dataset_splits
@@ -62,7 +63,7 @@ def test_the_definitions_hold_the_schedule_and_sensors_from_the_settings_running
     assert schedule.cron_schedule == cfg.retrain_cron
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     sensors = {s.name: s for s in defs.get_repository_def().sensor_defs}
-    assert set(sensors) == {"new_images_sensor", "run_failure_log"}
+    assert set(sensors) == {"new_images_sensor", "run_failure_log", "corrections_sensor"}
     assert sensors["new_images_sensor"].minimum_interval_seconds == cfg.sensor_interval_s
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     # The full pipeline job covers the graph; the sensor's job starts at the labels.
@@ -99,6 +100,29 @@ def test_the_sensor_waits_while_a_run_is_in_flight(instance):
     instance.add_run(dg.DagsterRun(job_name="full_pipeline", run_id=str(uuid.uuid4()),
                                    status=dg.DagsterRunStatus.STARTED))
     assert "in progress" in tick(new_images_sensor(threshold=1), instance).skip_message
+
+
+def test_the_corrections_sensor_fires_once_people_made_the_threshold_of_new_decisions(instance, tmp_path):
+    from corrections.store import COLUMNS, corrections_path
+
+    cfg = Settings.load({"paths": {"data": str(tmp_path / "data")}, "orchestration": {"corrections_threshold": 3}},
+                        environ={})
+    sensor = build_sensors(cfg)[2]
+    assert sensor.job_name == "relabel_retrain"
+    assert "0 new review decisions" in tick(sensor, instance).skip_message   # no corrections folder yet
+
+    def decided(n: int) -> None:  # n rows as `prodseg review` writes them
+        rows = pd.DataFrame({c: [f"{c}{i}" for i in range(n)] for c in COLUMNS}).assign(class_id=1)
+        corrections_path(cfg).parent.mkdir(parents=True, exist_ok=True)
+        rows.astype(COLUMNS).to_parquet(corrections_path(cfg))
+
+    instance.report_runless_asset_event(dg.AssetMaterialization("dataset_splits",
+                                                                metadata={"corrections_counted": 4}))
+    decided(6)
+    assert "2 new review decisions" in tick(sensor, instance).skip_message
+    decided(7)
+    (request,) = tick(sensor, instance).run_requests
+    assert request.tags["prodseg/trigger"] == "corrections" and request.tags["prodseg/new_decisions"] == "3"
 
 
 def settings_resource(*overrides: str) -> SettingsResource:

@@ -27,7 +27,7 @@ from tests.pipelines.tiny import DG, free_port, make_dagster_home, outdated_line
 # because interrupted right after start-up its webserver sometimes misses the first SIGINT.
 STOP_STEPS = ((signal.SIGINT, 45), (signal.SIGINT, 45), (signal.SIGTERM, 30))
 KILLED_GROUP_GONE_S = 30
-ASSETS = {"raw_catalog", "pseudo_labels", "dataset_splits", "student_model", "evaluation", "tflite_models", "champion"}
+ASSETS = {"raw_catalog", "pseudo_labels", "review_corrections", "dataset_splits", "student_model", "evaluation", "tflite_models", "champion"}
 
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
   name location { name }
@@ -127,7 +127,7 @@ def test_dagster_dev_serves_the_graph_schedule_and_sensors_and_stops(tmp_path):
         (schedule,) = repo["schedules"]
         assert schedule["name"] == "weekly_retrain" and schedule["scheduleState"]["status"] == "RUNNING"
         sensors = {s["name"]: s["sensorState"] for s in repo["sensors"]}
-        assert set(sensors) == {"new_images_sensor", "run_failure_log"}
+        assert set(sensors) == {"new_images_sensor", "run_failure_log", "corrections_sensor"}
         assert {s["status"] for s in sensors.values()} == {"RUNNING"}
 
         # Toggle the sensor as the UI's switch does.

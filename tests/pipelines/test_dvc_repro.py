@@ -18,7 +18,7 @@ from prodseg.settings import REPO_ROOT, Settings
 from tests.pipelines.tiny import TINY, clean_environ, free_port
 
 DVC = REPO_ROOT / ".venv-dvc" / "bin" / "dvc"
-STAGES = ["crawl", "label", "split", "train", "evaluate", "export"]
+STAGES = ["crawl", "label", "review", "split", "train", "evaluate", "export"]
 pytestmark = pytest.mark.skipif(not DVC.exists(), reason="no .venv-dvc (make dvc-venv)")
 
 

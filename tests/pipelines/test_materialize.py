@@ -22,7 +22,7 @@ from prodseg.settings import REPO_ROOT
 from scrapers.catalog import load_catalog
 from tests.pipelines.tiny import DG, IN_PROCESS, make_dagster_home, outdated_lines, tiny_env
 
-EARLIER = ["raw_catalog", "pseudo_labels", "dataset_splits"]
+EARLIER = ["raw_catalog", "pseudo_labels", "review_corrections", "dataset_splits"]
 defs = build_defs()
 
 
@@ -75,13 +75,13 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     for path in ("raw/catalog.parquet", "labels/labels.parquet", "splits/splits.parquet"):
         assert (tmp_path / "data" / path).exists(), path
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert [count(instance, key) for key in EARLIER] == [1, 1, 1]
+        assert [count(instance, key) for key in EARLIER] == [1, 1, 1, 1]
         assert count(instance, "student_model") == 0
         run = instance.get_runs(limit=1)[0]
         assert run.status == dg.DagsterRunStatus.FAILURE
         message = failure_log_message(instance, run, caplog)
     assert "failed at student_model" in message and "FileExistsError" in message, message
-    assert "kept as they are: dataset_splits, pseudo_labels, raw_catalog" in message, message
+    assert "kept as they are: dataset_splits, pseudo_labels, raw_catalog, review_corrections" in message, message
 
     # 2. Fix the store; resume with the command the failure message gives.
     blocked.unlink()
@@ -91,7 +91,7 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert [count(instance, key) for key in EARLIER] == [1, 1, 1], "resuming recomputed earlier assets"
+        assert [count(instance, key) for key in EARLIER] == [1, 1, 1, 1], "resuming recomputed earlier assets"
         graph = sorted(key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys())
         missing = [key for key in graph if count(instance, key) != 1]
         assert not missing, f"not materialized exactly once: {missing}"
@@ -108,6 +108,7 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     assert labels["images"] == len(catalog) and labels["labeller"] == "grabcut"
     assert Path(labels["review_gallery"]).exists()
     assert min(splits["train_images"], splits["val_images"], splits["test_images"]) > 0
+    assert splits["corrections_counted"] == 0 and splits["corrected_images"] == 0   # nobody reviewed yet
     for name, record in checks.items():
         assert record is not None and record.event is not None, f"{name} did not run"
     assert student["registered_model"] == "models:/prodseg-student/1"

@@ -306,7 +306,8 @@ def test_openapi_lists_the_refusals_each_route_gives(client):
     paths = client.get("/openapi.json").json()["paths"]
     upload = {400, 408, 413, 415, 422, 503}
     expected = {("/predict", "post"): upload, ("/segment", "post"): upload, ("/reload", "post"): {503},
-                ("/images/{sha256}", "get"): {404, 422}, ("/cutouts/{sha256}.png", "get"): {400, 404, 422, 503}}
+                ("/images/{sha256}", "get"): {404, 422}, ("/cutouts/{sha256}.png", "get"): {400, 404, 422, 503},
+                ("/api/flag", "post"): {404, 422, 429, 507}}
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]
         assert {int(s) for s in responses} - {200} == statuses, path

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -57,7 +59,8 @@ def browser_page(url: str, before_goto=None) -> Iterator:
 
 @pytest.fixture
 def page(tmp_path, models_dir, catalog_data):
-    settings = serve_settings(tmp_path, catalog_data, model=str(models_dir / "dark-int8.tflite"))
+    shutil.copytree(catalog_data, tmp_path / "data")  # the page writes (shoppers' flags): a copy of the session's
+    settings = serve_settings(tmp_path, tmp_path / "data", model=str(models_dir / "dark-int8.tflite"))
     with running_server(create_app(settings)) as url, browser_page(url) as (page, errors):
         page.select_option("#where", "server")  # the server's cut-outs and warnings (test_device: the device's)
         yield page
@@ -100,6 +103,14 @@ def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     expect(page.locator("#cutout-warning")).to_be_hidden()
     expect(page.locator("#cutout")).to_be_visible()
     assert page.locator("#cutout").evaluate("image => image.naturalWidth") > 0
+    # A shopper flags the catalog cut-out: one row naming the photo, and the reason picked.
+    page.click("#flag summary")
+    page.select_option("#flag-reason", "background_left")
+    page.click("#flag button")
+    expect(page.locator("#flag-status")).to_have_text(re.compile("^Thank you"))
+    flags = pd.read_parquet(tmp_path / "data" / "corrections" / "flags.parquet")
+    sofa = page.locator(".product", has_text="Grey sofa").get_attribute("data-sha")
+    assert list(flags["image_sha256"]) == [sofa] and list(flags["reason"]) == ["background_left"]
 
     # An upload whose "product" runs along the photo's edges, as a room does, is warned about too.
     upload = tmp_path / "my-room.png"
@@ -111,6 +122,7 @@ def test_pick_a_product_place_it_in_a_room_and_download(page, tmp_path):
     page.set_input_files("#product-upload", str(upload))
     expect(page.locator("#cutout-status")).to_have_text(re.compile(r"^my-sofa\.png: Couch"))
     expect(page.locator("#cutout-warning")).to_be_hidden()
+    expect(page.locator("#flag")).to_be_hidden()   # an upload is no catalog photo: nothing to flag
 
     room = tmp_path / "room.png"
     room_photo().save(room)
