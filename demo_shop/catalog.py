@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from prodseg.classes import PRODUCT_CLASSES
-
 # class -> (shop category name, URL slug, department for the breadcrumb)
 CATEGORIES: dict[str, tuple[str, str, str]] = {
     "couch": ("Sofas & Couches", "sofas", "Living room"),
@@ -22,6 +20,8 @@ CATEGORIES: dict[str, tuple[str, str, str]] = {
     "wine-glass": ("Wine Glasses", "wine-glasses", "Kitchen"),
     "potted-plant": ("Plants", "plants", "Decoration"),
 }
+# The demo shop's product kinds, in the order config/sites/demo.yaml declares them as classes.
+KINDS: tuple[str, ...] = tuple(CATEGORIES)
 # A category no product class matches: its products are crawled but marked unknown.
 GIFT_CATEGORY = ("Gift Ideas", "gifts", "Inspiration")
 
@@ -143,7 +143,7 @@ def _product(index: int, class_name: str, rng: np.random.Generator, category=Non
 def plan_products(n: int, seed: int, faults: bool) -> list[PlannedProduct]:
     """``n`` products, classes in a balanced round-robin; with ``faults``, faults planted on top."""
     rng = np.random.default_rng(seed)
-    order = list(PRODUCT_CLASSES)
+    order = list(KINDS)
     products = [_product(i, order[i % len(order)], rng) for i in range(n)]
     if faults:
         _plant_faults(products, rng)

@@ -24,10 +24,10 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from demo_shop.catalog import CATEGORIES, GIFT_CATEGORY, PlannedProduct, image_seed, plan_products
+from demo_shop.catalog import CATEGORIES, GIFT_CATEGORY, KINDS, PlannedProduct, image_seed, plan_products
 from demo_shop.looks import random_look
 from demo_shop.render import render
-from prodseg.classes import class_id
+from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_json, atomic_write_parquet, atomic_write_text, sha256_bytes
 from prodseg.settings import ShopConfig
 
@@ -37,6 +37,8 @@ SHOP_NAME = "Nordhem Demo Shop"
 IMAGE_SIZE = 512
 THUMB_SIZE = 48
 JPEG_QUALITY = 90
+# Truth masks hold each product's kind as an index into the demo's class list (config/sites/demo.yaml).
+DEMO_CLASSES = ClassList(KINDS)
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("demo_shop", "templates"),
@@ -155,7 +157,7 @@ def _write_photos(root: Path, products: list[PlannedProduct], seed: int, workers
             if img.copy_of:
                 continue  # the same bytes (and truth row) as the original photo
             mask_name = Path(img.file).with_suffix(".png").name
-            Image.fromarray((mask * class_id(p.class_name)).astype(np.uint8)).save(masks / mask_name)
+            Image.fromarray((mask * DEMO_CLASSES.id(p.class_name)).astype(np.uint8)).save(masks / mask_name)
             rows.append({
                 "sku": p.sku, "class_name": p.class_name, "shot": img.shot, "file": img.file,
                 "url": img.url, "image_sha256": sha256_bytes(jpeg), "mask": f"masks/{mask_name}",

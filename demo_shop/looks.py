@@ -7,14 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prodseg.classes import PRODUCT_CLASSES
-
 
 @dataclass(frozen=True)
 class ProductLook:
     """What stays the same across all photos of one product."""
 
-    class_name: str  # one of PRODUCT_CLASSES
+    class_name: str  # one of the demo shop's kinds (demo_shop.catalog.KINDS)
     params: dict  # shape/colour/material params, JSON-serialisable
 
 
@@ -231,5 +229,5 @@ def _json(x):
 def random_look(class_name: str, rng: np.random.Generator) -> ProductLook:
     """Draw one product's look (proportions, colours, materials) for a class."""
     if class_name not in _LOOKS:
-        raise ValueError(f"unknown class {class_name!r}; expected one of {', '.join(PRODUCT_CLASSES)}")
+        raise ValueError(f"unknown class {class_name!r}; expected one of {', '.join(_LOOKS)}")
     return ProductLook(class_name, _json(_LOOKS[class_name](rng)))

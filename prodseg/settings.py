@@ -405,8 +405,18 @@ class Settings:
         return self.raw_dir / "crawl_report.json"
 
     @property
+    def catalog_classes_path(self) -> Path:
+        """The catalog's class list (the site's classes, then ``product`` or its own categories)."""
+        return self.raw_dir / "classes.json"
+
+    @property
     def labels_dir(self) -> Path:
         return self.data_dir / "labels"
+
+    @property
+    def label_classes_path(self) -> Path:
+        """The class list the labels were drawn with (copied from the catalog's)."""
+        return self.labels_dir / "classes.json"
 
     @property
     def label_journal_path(self) -> Path:
@@ -423,6 +433,11 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def model_classes_path(self) -> Path:
+        """The trained student's class list, beside student.keras: its head has ``len(classes)`` outputs."""
+        return self.models_dir / "classes.json"
 
     @property
     def tflite_dir(self) -> Path:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from prodseg.classes import CLASS_IDS
+from prodseg.classes import ClassList
 
 CATALOG_COLUMNS = {
     "site": "string",
     "product_id": "string",
     "title": "string",
     "category": "string",         # the shop's own category text
-    "class_name": "string",       # normalized product class; <NA> when the category is unknown
-    "class_id": "Int64",          # 1..8; <NA> when unknown
+    "class_name": "string",       # the product's class in the catalog's ClassList; <NA> when it has none
+    "class_id": "Int64",          # its index in that list (1..N); <NA> when none
     "known_class": "bool",
     "price": "float64",
     "currency": "string",
@@ -44,8 +44,10 @@ def empty_catalog() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in CATALOG_COLUMNS.items()})
 
 
-def fold_records(records: list[dict]) -> tuple[pd.DataFrame, FoldStats]:
+def fold_records(records: list[dict], classes: ClassList) -> tuple[pd.DataFrame, FoldStats]:
     """Catalog rows from journal records: each image once, keyed by its content hash.
+
+    Class ids come from ``classes`` (the catalog's list); a record whose class it does not hold has none.
 
     A product page crawled again (a resumed run) adds nothing. When the same bytes
     appear under several products, the smallest (site, product id, image URL)
@@ -58,7 +60,8 @@ def fold_records(records: list[dict]) -> tuple[pd.DataFrame, FoldStats]:
     for rec in records:
         latest_drops[(rec["site"], rec["product_id"])] = {d["url"]: d["reason"] for d in rec.get("drops", [])}
         for img in rec.get("images", []):
-            claims.setdefault(img["sha256"], {}).setdefault((rec["site"], rec["product_id"], img["url"]), _row(rec, img))
+            claims.setdefault(img["sha256"], {}).setdefault((rec["site"], rec["product_id"], img["url"]),
+                                                            _row(rec, img, classes))
     rows = []
     for by_owner in claims.values():
         rows.append(by_owner[min(by_owner)])
@@ -73,12 +76,12 @@ def fold_records(records: list[dict]) -> tuple[pd.DataFrame, FoldStats]:
     return frame.sort_values(["site", "product_id", "image_url"], ignore_index=True), stats
 
 
-def _row(rec: dict, img: dict) -> dict:
-    class_name = rec.get("class_name")
+def _row(rec: dict, img: dict, classes: ClassList) -> dict:
+    class_name = rec.get("class_name") if rec.get("class_name") in classes else None
     return {
         "site": rec["site"], "product_id": rec["product_id"], "title": rec["title"],
         "category": rec.get("category"), "class_name": class_name,
-        "class_id": CLASS_IDS.get(class_name) if class_name else None, "known_class": class_name is not None,
+        "class_id": classes.id(class_name) if class_name else None, "known_class": class_name is not None,
         "price": rec.get("price"), "currency": rec.get("currency"),
         "page_url": rec["page_url"], "image_url": img["url"], "image_sha256": img["sha256"],
         "image_path": f"images/{img['file']}", "width": img["width"], "height": img["height"],

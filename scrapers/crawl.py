@@ -16,6 +16,7 @@ import pandas as pd
 
 from demo_shop.generate import generate_shop
 from demo_shop.server import running_shop
+from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_json, atomic_write_parquet
 from prodseg.settings import CrawlConfig, Settings
 from scrapers.catalog import fold_records
@@ -24,6 +25,8 @@ from scrapers.process import run_child, site_lock
 from scrapers.site_config import SiteConfig, load_site
 
 log = logging.getLogger(__name__)
+
+NO_CLASS = "(unknown)"   # rows_per_class key of images whose category maps to no class
 
 
 class CrawlError(RuntimeError):
@@ -42,14 +45,18 @@ class CrawlReport:
     pages_without_product: int
     product_pages_skipped: int           # already in the journal: not fetched again
     figures: dict[str, float]            # elapsed_s, pages_per_s, product_pages_per_s, images_per_s
-    rows_per_class: dict[str, int] = field(default_factory=dict)
+    rows_per_class: dict[str, int] = field(default_factory=dict)   # images per class, "(unknown)" for none
+    classes: list[str] = field(default_factory=list)                 # the catalog's product classes, in id order
+    products_per_class: dict[str, int] = field(default_factory=dict)
+    products_without_class: int = 0     # category mapped to no class (policy reject): labelling rejects them
     limits_hit: list[str] = field(default_factory=list)  # the crawl.max_* bounds that stopped or cut the crawl
 
     def summary(self) -> str:
         f = self.figures
         limits = f"; stopped early by {', '.join(self.limits_hit)}" if self.limits_hit else ""
+        unclassed = f" ({self.products_without_class} without a class)" if self.products_without_class else ""
         return (f"crawl {self.site}: {self.catalog_rows} catalog rows ({self.new_images} new images) from "
-                f"{self.products} products; dropped {sum(self.dropped.values())} images {self.dropped or ''}, "
+                f"{self.products} products{unclassed} in {len(self.classes)} classes; dropped {sum(self.dropped.values())} images {self.dropped or ''}, "
                 f"{self.duplicate_images} duplicates; {f.get('product_pages_per_s', 0):.1f} product pages/s "
                 f"-> {self.catalog_path}{limits}")
 
@@ -128,11 +135,33 @@ def prepare_run(settings: Settings, site: SiteConfig) -> Path:
     return run_config
 
 
-def build_catalog(settings: Settings) -> tuple[pd.DataFrame, object]:
-    """Fold every site's journal into the catalog table and write it atomically."""
+def catalog_classes(site: SiteConfig, records: list[dict]) -> tuple[list[dict], ClassList]:
+    """The records with their classes under ``site``'s current config, and the catalog's class list.
+
+    The site's own records are classed again from their category text, so a changed ``classes`` or policy
+    applies to products crawled before it without fetching them again; other sites' keep theirs.
+    """
+    records = [{**r, "class_name": site.class_of(r.get("category"))} if r["site"] == site.name else r
+               for r in records]
+    try:
+        return records, site.class_list(r.get("class_name") for r in records)
+    except ValueError:
+        raise CrawlError(f"site {site.name}: no product has a category to make a class of; declare the "
+                         "shop's `classes` in its site YAML (see README, Configuration)") from None
+
+
+def build_catalog(settings: Settings, site: SiteConfig | None = None) -> tuple[pd.DataFrame, object]:
+    """Fold every site's journal into the catalog table and its class list; write both atomically.
+
+    ``site`` (default: ``crawl.site``) decides the class list: the last site crawled names the catalog's.
+    """
+    site = site or load_site(settings.site_config_path(settings.config.crawl.site))
     records = [r for journal in sorted(settings.var_dir.glob("crawl/*/journal.jsonl"))
                for r in Journal(journal).records()]
-    catalog, stats = fold_records(records)
+    records, classes = catalog_classes(site, records)
+    catalog, stats = fold_records(records, classes)
+    # The list first: a catalog is never newer than the class list its ids index.
+    classes.save(settings.catalog_classes_path)
     atomic_write_parquet(settings.catalog_path, catalog)
     return catalog, stats
 
@@ -193,7 +222,8 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
     empty = _nothing_reached(site, scrapy_stats)
     if empty:
         raise CrawlError(f"{empty}. The catalog is left as it was.")
-    catalog, fold = build_catalog(settings)
+    catalog, fold = build_catalog(settings, site)
+    products = catalog.drop_duplicates(["site", "product_id"])
     report = CrawlReport(
         site=site.name,
         catalog_path=str(settings.catalog_path),
@@ -205,7 +235,10 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
         pages_without_product=scrapy_stats.get("prodseg/pages_without_product", 0),
         product_pages_skipped=scrapy_stats.get("prodseg/product_pages_skipped", 0),
         figures=run_stats["figures"],
-        rows_per_class=catalog["class_name"].fillna("(unknown)").value_counts().sort_index().to_dict(),
+        rows_per_class=catalog["class_name"].fillna(NO_CLASS).value_counts().sort_index().to_dict(),
+        classes=list(ClassList.load(settings.catalog_classes_path).products),
+        products_per_class=products["class_name"].dropna().value_counts().sort_index().to_dict(),
+        products_without_class=int(products["class_name"].isna().sum()),
         limits_hit=limits_hit(run_stats["reason"], scrapy_stats, settings.config.crawl),
     )
     atomic_write_json(settings.crawl_report_path, asdict(report))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterable
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from prodseg.classes import PRODUCT_CLASSES
+from prodseg.classes import GENERIC, ClassList, UnknownCategory, category_words, normalize_category, specific_category
 from prodseg.settings import ConfigError, describe_errors
 
 # Fields a product page yields; each may have a CSS or XPath selector in the site config.
@@ -25,7 +26,11 @@ class SiteConfig(BaseModel):
     listing_links: list[str] = []       # URL regexes of pages to follow for links
     product_links: list[str]            # URL regexes of product detail pages
     selectors: dict[str, str] = {}      # field -> CSS (or XPath, starting with / or ( )
-    category_map: dict[str, str] = {}   # shop category phrase -> product class
+    # The shop's product classes in model order, each with the shop's words for it (class names match themselves).
+    classes: dict[str, list[str]] = {}
+    # A category that maps to no class: reject | product | category; None: reject with classes, else category.
+    unknown_category: UnknownCategory | None = None
+    category_map: dict[str, str] = {}   # more shop category phrases -> class
     user_agent: str = "prodseg-crawler/0.1 (+https://github.com/prodseg)"
 
     @field_validator("listing_links", "product_links")
@@ -47,17 +52,61 @@ class SiteConfig(BaseModel):
             raise ValueError(f"unknown selector fields {sorted(unknown)}; known: {SELECTOR_FIELDS}")
         return value
 
-    @field_validator("category_map")
-    @classmethod
-    def _known_classes(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = {k: v for k, v in value.items() if v not in PRODUCT_CLASSES}
+    @model_validator(mode="after")
+    def _class_list(self) -> "SiteConfig":
+        if self.classes:
+            ClassList(tuple(self.classes))    # names: lower-case, '-', no duplicates, not background
+        elif self.unknown_category in ("reject", "product"):
+            raise ValueError(f"unknown_category: {self.unknown_category} needs a `classes` list to map onto")
+        if self.policy == "product" and GENERIC in self.classes:
+            raise ValueError(f"unknown_category: product adds the class {GENERIC!r}; do not declare it")
+        if self.policy == "category":
+            bad = {k: v for k, v in self.category_map.items() if v not in self.classes and not _valid_name(v)}
+            what = "valid class names (lower-case letters, digits and '-')"
+        else:
+            bad = {k: v for k, v in self.category_map.items() if v not in self.classes}
+            what = f"declared classes {list(self.classes)}"
         if bad:
-            raise ValueError(f"category_map targets must be product classes {PRODUCT_CLASSES}; got {bad}")
-        return value
+            raise ValueError(f"category_map targets must be {what}; got {bad}")
+        return self
+
+    @property
+    def policy(self) -> UnknownCategory:
+        """What becomes of a category that maps to no class (the configured value, or its default)."""
+        return self.unknown_category or ("reject" if self.classes else "category")
+
+    @property
+    def words(self) -> dict[str, str]:
+        """Shop phrase -> class name, from ``classes`` and ``category_map``."""
+        return category_words(self.classes, self.category_map)
+
+    def class_of(self, category: str | None) -> str | None:
+        """The class of a shop category under this site's policy; None: none (rejected when labelling)."""
+        name = normalize_category(category, self.words, self.classes)
+        if name is not None or self.policy == "reject":
+            return name
+        return GENERIC if self.policy == "product" else specific_category(category)
+
+    def class_list(self, found: Iterable[str | None] = ()) -> ClassList:
+        """The catalog's classes: the declared ones in order, then ``product`` or the sorted others ``found``."""
+        declared = list(self.classes)
+        if self.policy == "product":
+            return ClassList((*declared, GENERIC))
+        if self.policy == "category":
+            declared += sorted({c for c in found if c and c not in declared})
+        return ClassList(tuple(declared))
 
     def with_shop_url(self, shop_url: str) -> "SiteConfig":
         """Fill the ``{shop_url}`` placeholder of the demo config."""
         return self.model_copy(update={"start_urls": [u.format(shop_url=shop_url) for u in self.start_urls]})
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        ClassList((name,))
+    except ValueError:
+        return False
+    return True
 
 
 def load_site(path: Path) -> SiteConfig:

@@ -10,7 +10,6 @@ from pathlib import Path
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule
 
-from prodseg.classes import PRODUCT_CLASSES, normalize_category
 from scrapers.extract import extract_product
 from scrapers.items import ProductItem
 from prodseg.journal import Journal
@@ -68,7 +67,7 @@ class ShopSpider(CrawlSpider):
             return
         yield ProductItem(
             site=self.site.name,
-            class_name=normalize_category(fields["category"], self.site.category_map, PRODUCT_CLASSES),
+            class_name=self.site.class_of(fields["category"]),
             page_url=response.url,
             crawled_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **fields,

@@ -117,7 +117,7 @@ def test_a_shop_without_jsonld_is_crawled_through_css_selectors(tmp_path):
             "start_urls": [server.url + "/"],
             "allowed_domains": ["127.0.0.1"],
             "product_links": ["/product/"],
-            "category_map": demo.category_map,
+            "classes": demo.classes,
             "selectors": {
                 "product_id": "article.product::attr(data-sku)",
                 "title": "h1.product-title::text",
@@ -126,7 +126,7 @@ def test_a_shop_without_jsonld_is_crawled_through_css_selectors(tmp_path):
                 "currency": "p.price::attr(data-currency)",
                 "images": "//ul[@class='gallery']//img/@src",
             },
-        }))
+        }, sort_keys=False))
         report = run_crawl(settings, str(site_yaml))
     catalog = load_catalog(settings.catalog_path)
     products, images = truth(shop_dir)

@@ -1,3 +1,4 @@
+from prodseg.classes import ClassList
 from scrapers.catalog import CATALOG_COLUMNS, fold_records
 from prodseg.journal import Journal
 from scrapers.journal import done_pages, known_images
@@ -31,20 +32,27 @@ def test_fold_keeps_each_image_once_and_counts_cross_product_duplicates():
         record("A", "/a", [("/a1.jpg", "h1"), ("/a2.jpg", "h2")]),  # resumed run re-crawled A
         record("G", "/g", [("/g.jpg", "h4")], class_name=None),
     ]
-    frame, stats = fold_records(records)
+    classes = ClassList(("bowl", "cup"))
+    frame, stats = fold_records(records, classes)
     assert list(frame.columns) == list(CATALOG_COLUMNS)
     assert frame["image_sha256"].tolist() == ["h1", "h2", "h3", "h4"]  # sorted by product, then URL
     # The shared photo belongs to the smallest product id, whatever the crawl order.
     assert frame.set_index("image_sha256").loc["h1", "product_id"] == "A"
-    reordered, _ = fold_records([records[1], records[0], records[3]])
+    reordered, _ = fold_records([records[1], records[0], records[3]], classes)
     assert reordered["image_sha256"].tolist() == frame["image_sha256"].tolist()
     assert stats.duplicate_images == 1 and stats.products == 3 and dict(stats.drops) == {"http_404": 1}
     unknown = frame[frame["product_id"] == "G"].iloc[0]
     assert not unknown["known_class"] and frame["class_id"].isna().sum() == 1
+    assert (frame.loc[frame["known_class"], "class_id"] == 2).all()   # cup is the list's second class
+
+
+def test_fold_gives_no_class_to_a_name_the_catalogs_list_lacks():
+    frame, _ = fold_records([record("A", "/a", [("/a.jpg", "h1")], class_name="lamp")], ClassList(("cup",)))
+    assert frame["class_name"].isna().all() and frame["class_id"].isna().all() and not frame["known_class"].any()
 
 
 def test_empty_journal_folds_to_an_empty_typed_catalog():
-    frame, stats = fold_records([])
+    frame, stats = fold_records([], ClassList(("cup",)))
     assert len(frame) == 0 and list(frame.columns) == list(CATALOG_COLUMNS) and stats.images == 0
 
 
