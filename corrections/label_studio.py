@@ -8,6 +8,7 @@ Image URLs point at a file server over ``data/raw`` (``python -m http.server -d 
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +18,18 @@ from PIL import Image
 
 from corrections.queue import read_labels, review_queue
 from corrections.store import BadDecision, Decision, record
-from prodseg.classes import PRODUCT_CLASSES
+from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_json
 from prodseg.settings import Settings
 
 FROM_NAME, TO_NAME = "mask", "image"
-# The labelling config to paste into the Label Studio project, so names and classes match.
-LABEL_CONFIG = (f'<View><Image name="{TO_NAME}" value="$image" zoom="true"/><BrushLabels name="{FROM_NAME}" '
-                f'toName="{TO_NAME}">' + "".join(f'<Label value="{c}"/>' for c in PRODUCT_CLASSES)
-                + "</BrushLabels></View>")
+
+
+def label_config(classes: ClassList) -> str:
+    """The labelling config to paste into the Label Studio project, so names and the labels' classes match."""
+    labels = "".join(f'<Label value="{escape(c)}"/>' for c in classes.products)
+    return (f'<View><Image name="{TO_NAME}" value="$image" zoom="true"/><BrushLabels name="{FROM_NAME}" '
+            f'toName="{TO_NAME}">{labels}</BrushLabels></View>')
 
 
 def brush_result(mask: np.ndarray, class_name: str) -> dict:

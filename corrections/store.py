@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from prodseg.classes import CLASS_NAMES, class_id
+from prodseg.classes import ClassList
 from prodseg.fileio import all_or_nothing, atomic_write_bytes, atomic_write_parquet
 from prodseg.locks import exclusive
 from prodseg.settings import Settings
@@ -73,8 +73,9 @@ def record(settings: Settings, labels: pd.DataFrame, d: Decision) -> dict:
         raise BadDecision(f"no label for image {d.image_sha256!r}")
     label = match.iloc[0]
     name = d.class_name or label["class_name"]
-    if name not in CLASS_NAMES[1:]:
-        raise BadDecision(f"class must be one of {list(CLASS_NAMES[1:])}, got {name!r}")
+    classes = ClassList.load(settings.label_classes_path)   # the labels' own list, not the demo's
+    if name not in classes:
+        raise BadDecision(f"class must be one of {list(classes.products)}, got {name!r}")
     at = datetime.now(timezone.utc)
     mask_rel = ""
     if d.decision == "correct":
@@ -94,7 +95,7 @@ def record(settings: Settings, labels: pd.DataFrame, d: Decision) -> dict:
         return record(settings, labels, Decision(d.image_sha256, "correct", name, (teacher > 0) & (teacher != 255),
                                                  d.who, d.source))
     row = {"image_sha256": d.image_sha256, "decision": d.decision, "class_name": name,
-           "class_id": class_id(name), "mask_path": mask_rel, "who": d.who[:64],
+           "class_id": classes.id(name), "mask_path": mask_rel, "who": d.who[:64],
            "at": at.isoformat(timespec="microseconds"), "replaces": str(label.get("labeller_key") or ""),
            "source": d.source}
     with exclusive(settings.corrections_dir / LOCK_NAME, "prodseg review", 10.0, "corrections lock"):

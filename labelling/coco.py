@@ -9,7 +9,7 @@ import pandas as pd
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from prodseg.classes import PRODUCT_CLASSES, class_id
+from prodseg.classes import ClassList
 
 
 def encode_rle(mask: np.ndarray) -> dict:
@@ -21,18 +21,19 @@ def decode_rle(rle: dict) -> np.ndarray:
     return mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")}).astype(bool)
 
 
-def coco_document(labels: pd.DataFrame, labels_dir: Path) -> dict:
-    """COCO dict for the accepted rows of the labels table (image ids follow table order)."""
+def coco_document(labels: pd.DataFrame, labels_dir: Path, classes: ClassList) -> dict:
+    """COCO dict for the accepted rows of the labels table (image ids follow table order; categories:
+    ``classes``, ids as in the masks)."""
     images, annotations = [], []
     for image_id, row in enumerate(labels[labels["accepted"]].itertuples(), 1):
         mask = np.asarray(Image.open(labels_dir / row.mask_path)) > 0
         x0, y0, x1, y1 = row.box_x0, row.box_y0, row.box_x1, row.box_y1
         images.append({"id": image_id, "file_name": row.image_path, "width": int(row.width),
                        "height": int(row.height), "sha256": row.image_sha256})
-        annotations.append({"id": image_id, "image_id": image_id, "category_id": class_id(row.class_name),
+        annotations.append({"id": image_id, "image_id": image_id, "category_id": classes.id(row.class_name),
                             "segmentation": encode_rle(mask), "area": int(mask.sum()),
                             "bbox": [int(x0), int(y0), int(x1 - x0), int(y1 - y0)],
                             "iscrowd": 0, "score": round(float(row.score), 4)})
-    categories = [{"id": class_id(name), "name": name, "supercategory": "product"} for name in PRODUCT_CLASSES]
+    categories = [{"id": classes.id(name), "name": name, "supercategory": "product"} for name in classes.products]
     return {"info": {"description": "prodseg pseudo-labels"}, "images": images,
             "annotations": annotations, "categories": categories}

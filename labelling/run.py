@@ -20,11 +20,11 @@ from labelling.choose import build_labeller, labeller_key, resolve_labeller
 from labelling.coco import coco_document
 from labelling.review import teacher_counts, write_review
 from labelling.workers import label_many
-from prodseg.classes import CLASS_IDS
+from prodseg.classes import ClassList
 from prodseg.fileio import all_or_nothing, atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from prodseg.journal import Journal
 from prodseg.locks import writes_data
-from prodseg.settings import Settings
+from prodseg.settings import LabelConfig, Settings
 from scrapers.catalog import load_catalog
 
 log = logging.getLogger(__name__)
@@ -58,27 +58,31 @@ class LabelReport:
                 f"{audit}; {self.labelled_now} labelled now -> {self.labels_path}")
 
 
-def _write_mask(labels_dir: Path, sha: str, mask: np.ndarray, class_name: str | None) -> str:
+def _write_mask(labels_dir: Path, sha: str, mask: np.ndarray, class_name: str | None, classes: ClassList) -> str:
     rel = f"masks/{sha}.png"
     buf = io.BytesIO()
     # 255 marks a product of no known class (VOC's "ignore"); such labels are rejected.
-    value = CLASS_IDS[class_name] if class_name else 255
+    value = classes.id(class_name) if class_name in classes else 255
     Image.fromarray(mask.astype(np.uint8) * np.uint8(value)).save(buf, format="PNG")
     atomic_write_bytes(labels_dir / rel, buf.getvalue())
     return rel
 
 
-def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score: float,
+def fold_labels(records: list[dict], catalog: pd.DataFrame, key: str, min_score: float, classes: ClassList,
                 trust_teacher_class: bool = False) -> pd.DataFrame:
     """The labels table: the latest record per catalog image under labeller ``key``.
 
     Acceptance is decided here, not when labelling, so changing ``min_score`` or
-    ``trust_teacher_class`` re-decides without relabelling.
+    ``trust_teacher_class`` re-decides without relabelling. A class ``classes`` does not hold (a
+    teacher's, or one from an older class list) is ``unknown_class``.
     """
     latest = {r["image_sha256"]: r for r in records if r["labeller_key"] == key}
     rows = [latest[sha] for sha in catalog["image_sha256"] if sha in latest]
     table = pd.DataFrame(rows, columns=LABEL_COLUMNS)
-    table["class_id"] = table["class_name"].map(CLASS_IDS).astype("Int64")
+    table["class_id"] = table["class_name"].map(lambda n: classes.id(n) if n in classes else None).astype("Int64")
+    foreign = table["reason"].isna() & table["class_id"].isna()
+    table.loc[foreign, "reason"] = "unknown_class"
+    table.loc[foreign, "detail"] = [f"{n!r} is not a class of this catalog" for n in table.loc[foreign, "class_name"]]
     if not trust_teacher_class:  # a teacher's class other than the catalog's: a person decides
         catalog_class = table["image_sha256"].map(catalog.set_index("image_sha256")["class_name"])
         differs = table["reason"].isna() & catalog_class.notna() & (table["class_name"] != catalog_class)
@@ -135,8 +139,9 @@ def run_labelling(settings: Settings, progress: bool = True,
     reads images and writes masks and the journal (so a killed run resumes from the journal, whatever
     the workers were doing). ``on_progress`` gets a ``Progress`` every ``label.cluster.progress_every_s``;
     without it, and without a progress bar, the log does."""
-    cfg = resolve_labeller(settings.config.label, settings.teachers_dir)
     catalog = load_catalog(settings.catalog_path)
+    classes = ClassList.load(settings.catalog_classes_path)
+    cfg = resolve_labeller(teacher_classes(settings.config.label, classes), settings.teachers_dir)
     labeller = build_labeller(cfg)
     key = labeller_key(labeller)
     labels_dir = settings.labels_dir
@@ -161,7 +166,7 @@ def run_labelling(settings: Settings, progress: bool = True,
             # nothing to label: no cluster to start or connect to
             for sha, fields, mask in label_many(tasks, cfg, workers, labeller, engine) if rows else ():
                 row = rows[sha]
-                mask_path = _write_mask(labels_dir, sha, mask, fields.get("class_name")) if mask is not None else None
+                mask_path = _write_mask(labels_dir, sha, mask, fields.get("class_name"), classes) if mask is not None else None
                 # "accepted" is decided when folding (fold_labels), not journaled.
                 record = {**dict.fromkeys(c for c in LABEL_COLUMNS if c != "accepted"), **fields,
                           "image_sha256": sha, "product_id": row.product_id, "image_path": row.image_path,
@@ -173,12 +178,24 @@ def run_labelling(settings: Settings, progress: bool = True,
                 meter.tick()
     finally:
         journal.close()
-    labels = fold_labels(records, catalog, key, cfg.min_score, cfg.trust_teacher_class)
-    return write_outputs(settings, labels, cfg.labeller, len(todo),
+    labels = fold_labels(records, catalog, key, cfg.min_score, classes, cfg.trust_teacher_class)
+    return write_outputs(settings, labels, classes, cfg.labeller, len(todo),
                          engine=asdict(engine[0]) if engine else {}, images_per_s=round(meter.rate(), 3))
 
 
-def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, labelled_now: int,
+def teacher_classes(cfg: LabelConfig, classes: ClassList) -> LabelConfig:
+    """``cfg`` with Detectron2's ``class_map`` cut to the catalog's classes: a COCO class mapped onto a
+    class this shop lacks names nothing (the catalog's class is used), rather than a class no stage knows."""
+    mapped = cfg.detectron2.class_map
+    kept = {coco: name for coco, name in mapped.items() if name in classes}
+    if kept == mapped:
+        return cfg
+    log.info("label.detectron2.class_map: %s not classes of this catalog; ignored",
+             ", ".join(sorted(set(mapped.values()) - set(kept.values()))))
+    return cfg.model_copy(update={"detectron2": cfg.detectron2.model_copy(update={"class_map": kept})})
+
+
+def write_outputs(settings: Settings, labels: pd.DataFrame, classes: ClassList, labeller: str, labelled_now: int,
                   **run) -> LabelReport:
     # All or nothing: a full disk must not leave labels.parquet beside an older coco.json.
     with all_or_nothing():
@@ -193,8 +210,9 @@ def write_outputs(settings: Settings, labels: pd.DataFrame, labeller: str, label
                 atomic_write_parquet(labels_dir / "audit.parquet", per_image)
         atomic_write_json(labels_dir / "audit.json", audit or {"images": 0, "note": "no truth masks for this shop"})
         table = labels[LABEL_COLUMNS]
+        classes.save(settings.label_classes_path)   # the list these labels' class ids index
         atomic_write_parquet(labels_dir / "labels.parquet", table)
-        atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir))
+        atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir, classes))
         accepted = int(table["accepted"].sum())
         review = write_review(
             labels, settings.raw_dir, labels_dir, cfg.review_size,

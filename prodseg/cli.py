@@ -195,11 +195,13 @@ def cmd_corrections(args) -> int:
 def cmd_labels_export(args) -> int:
     from pathlib import Path
 
-    from corrections.label_studio import LABEL_CONFIG, export_tasks
+    from corrections.label_studio import export_tasks, label_config
+    from prodseg.classes import ClassList
 
-    n = export_tasks(_settings(args), Path(args.out), args.image_url_base)
+    settings = _settings(args)
+    n = export_tasks(settings, Path(args.out), args.image_url_base)
     print(f"labels export: {n} Label Studio tasks -> {args.out} (images at {args.image_url_base}); "
-          f"project labelling config:\n{LABEL_CONFIG}")
+          f"project labelling config:\n{label_config(ClassList.load(settings.label_classes_path))}")
     return 0
 
 

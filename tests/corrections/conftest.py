@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from prodseg.classes import class_id
+from prodseg.classes import ClassList
 from prodseg.settings import Settings
 
 W, H = 48, 40
 # product id, class, accepted by the teacher (the last: a low-confidence reject)
 LABELS = [("P1", "chair", True), ("P2", "vase", True), ("P3", "couch", True), ("P4", "bowl", False)]
 TOKEN = "test-review-token-0123456789"
+CLASSES = ClassList(("couch", "chair", "bed", "vase", "bowl", "cup"))   # the labels' own list (not the demo's eight)
 
 
 def make_data(data: Path) -> None:
@@ -31,16 +32,17 @@ def make_data(data: Path) -> None:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         path.rename(data / "raw" / "images" / f"{sha}.png")
         mask = np.zeros((H, W), np.uint8)
-        mask[12:28, 10 + i:28 + i] = class_id(name)
+        mask[12:28, 10 + i:28 + i] = CLASSES.id(name)
         Image.fromarray(mask).save(data / "labels" / "masks" / f"{sha}.png")
         catalog.append({"image_sha256": sha, "site": "test", "product_id": product, "class_name": name,
                         "image_path": f"images/{sha}.png"})
         labels.append({"image_sha256": sha, "product_id": product, "image_path": f"images/{sha}.png",
-                       "class_name": name, "class_id": class_id(name), "score": 0.9 - 0.2 * i, "width": W,
+                       "class_name": name, "class_id": CLASSES.id(name), "score": 0.9 - 0.2 * i, "width": W,
                        "height": H, "mask_path": f"masks/{sha}.png", "labeller": "grabcut",
                        "labeller_key": "grabcut-test", "accepted": accepted,
                        "reason": None if accepted else "low_confidence"})
     pd.DataFrame(catalog).to_parquet(data / "raw" / "catalog.parquet")
+    CLASSES.save(data / "labels" / "classes.json")
     pd.DataFrame(labels).astype({"class_id": "Int64"}).to_parquet(data / "labels" / "labels.parquet")
 
 

@@ -6,9 +6,14 @@ import json
 import numpy as np
 from PIL import Image
 
-from corrections.label_studio import brush_result, decode_result, export_tasks, import_export
+from corrections.label_studio import brush_result, decode_result, export_tasks, import_export, label_config
 from corrections.store import read_corrections
-from tests.corrections.conftest import labels
+from tests.corrections.conftest import CLASSES, labels
+
+
+def test_the_labelling_config_offers_the_labels_classes():
+    config = label_config(CLASSES)
+    assert config.count("<Label ") == 6 and '<Label value="bowl"/>' in config and "wine-glass" not in config
 
 
 def test_export_decode_import_round_trip(settings, tmp_path):

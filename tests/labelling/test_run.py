@@ -11,7 +11,7 @@ from PIL import Image
 from labelling.coco import decode_rle
 from labelling.grabcut import GrabCutLabeller
 from labelling.run import run_labelling
-from prodseg.classes import class_id
+from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_parquet, sha256_bytes
 from prodseg.journal import Journal
 from scrapers.catalog import fold_records, load_catalog
@@ -32,17 +32,19 @@ def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_
     assert labels["image_sha256"].tolist() == catalog["image_sha256"].tolist()
     assert report.images == len(catalog) and report.accepted == labels["accepted"].sum() > 0
 
+    classes = ClassList.load(s.label_classes_path)
+    assert classes == ClassList.load(s.catalog_classes_path)      # the list the labels were drawn with
     accepted = labels[labels["accepted"]]
     assert accepted["reason"].isna().all() and labels.loc[~labels["accepted"], "reason"].notna().all()
     for row in accepted.itertuples():
         mask = np.asarray(Image.open(s.labels_dir / row.mask_path))
-        assert set(np.unique(mask).tolist()) == {0, class_id(row.class_name)}
+        assert set(np.unique(mask).tolist()) == {0, classes.id(row.class_name)} == {0, row.class_id}
         assert 0 <= row.box_x0 < row.box_x1 <= row.width and 0 <= row.box_y0 < row.box_y1 <= row.height
     unknown = catalog.loc[~catalog["known_class"], "image_sha256"]
     assert (labels.set_index("image_sha256").loc[unknown, "reason"] == "unknown_class").all()
 
     coco = json.loads((s.labels_dir / "coco.json").read_text())
-    assert len(coco["annotations"]) == len(accepted) and len(coco["categories"]) == 8
+    assert len(coco["annotations"]) == len(accepted) and [c["name"] for c in coco["categories"]] == list(classes.products)
     first = coco["annotations"][0]
     sha = coco["images"][0]["sha256"]
     png = np.asarray(Image.open(s.labels_dir / f"masks/{sha}.png")) > 0
@@ -105,7 +107,8 @@ def test_bad_images_are_rejected_with_a_reason_and_the_run_goes_on(tmp_path, fau
                         "page_url": f"/{name}", "crawled_at": "2026-01-01T00:00:00+00:00",
                         "images": [{"url": f"/{name}.jpg", "sha256": sha, "file": f"{sha}.jpg", "width": 1,
                                     "height": 1, "bytes": len(data), "format": "JPEG"}]})
-    atomic_write_parquet(s.catalog_path, fold_records(records)[0])
+    ClassList(("vase",)).save(s.catalog_classes_path)
+    atomic_write_parquet(s.catalog_path, fold_records(records, ClassList(("vase",)))[0])
     run_labelling(s, progress=False)
     labels = pd.read_parquet(s.labels_dir / "labels.parquet").set_index("product_id")
     assert labels.loc["good", "mask_path"] is not None and labels.loc["good", "class_name"] == "vase"
@@ -127,8 +130,44 @@ def test_a_teacher_class_other_than_the_catalogs_is_rejected_unless_trusted():
     catalog = pd.DataFrame({"image_sha256": ["a", "b"], "class_name": ["couch", "cup"]})
     records = [{**dict.fromkeys(LABEL_COLUMNS), "image_sha256": sha, "class_name": cls, "score": 0.9,
                 "labeller_key": "k"} for sha, cls in (("a", "bowl"), ("b", "cup"))]
-    table = fold_labels(records, catalog, "k", 0.5).set_index("image_sha256")
+    classes = ClassList(("couch", "bowl", "cup"))
+    table = fold_labels(records, catalog, "k", 0.5, classes).set_index("image_sha256")
     assert table.loc["a", "reason"] == "class_disagreement" and not table.loc["a", "accepted"]
     assert table.loc["a", "detail"] == "teacher says bowl, catalog says couch" and table.loc["b", "accepted"]
-    trusted = fold_labels(records, catalog, "k", 0.5, trust_teacher_class=True).set_index("image_sha256")
-    assert trusted["accepted"].all()
+    trusted = fold_labels(records, catalog, "k", 0.5, classes, trust_teacher_class=True).set_index("image_sha256")
+    assert trusted["accepted"].all() and trusted["class_id"].tolist() == [2, 3]
+    # A class the catalog's list lacks (a teacher's, or an older list's) names nothing: unknown_class.
+    narrow = fold_labels(records, catalog, "k", 0.5, ClassList(("couch", "cup")), True).set_index("image_sha256")
+    assert narrow.loc["a", "reason"] == "unknown_class" and narrow.loc["b", "class_id"] == 2
+
+
+def test_a_shop_with_its_own_class_list_is_labelled_with_it(tmp_path, faulty_shop):
+    """A `table` shop: the demo's photos re-crawled as tables and chairs; none is rejected as unknown_class."""
+    from labelling.run import teacher_classes
+
+    s = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut", "workers": 1})
+    classes = ClassList(("table", "chair"))
+    good = sorted((faulty_shop / "site" / "img" / "p").glob("*-0.jpg"))[:4]
+    records = []
+    s.images_dir.mkdir(parents=True)
+    for i, path in enumerate(good):
+        sha = sha256_bytes(path.read_bytes())
+        (s.images_dir / f"{sha}.jpg").write_bytes(path.read_bytes())
+        records.append({"site": "t", "product_id": f"p{i}", "title": "x", "category": "Tables",
+                        "class_name": classes.products[i % 2], "page_url": f"/{i}",
+                        "crawled_at": "2026-01-01T00:00:00+00:00",
+                        "images": [{"url": f"/{i}.jpg", "sha256": sha, "file": f"{sha}.jpg", "width": 1,
+                                    "height": 1, "bytes": 1, "format": "JPEG"}]})
+    classes.save(s.catalog_classes_path)
+    atomic_write_parquet(s.catalog_path, fold_records(records, classes)[0])
+    report = run_labelling(s, progress=False)
+    labels = pd.read_parquet(s.labels_dir / "labels.parquet")
+    assert "unknown_class" not in report.rejected and set(labels["class_name"]) == {"table", "chair"}
+    assert ClassList.load(s.label_classes_path) == classes
+    for row in labels[labels["accepted"]].itertuples():
+        assert set(np.unique(np.asarray(Image.open(s.labels_dir / row.mask_path))).tolist()) == {0, row.class_id}
+    coco = json.loads((s.labels_dir / "coco.json").read_text())
+    assert coco["categories"] == [{"id": 1, "name": "table", "supercategory": "product"},
+                                  {"id": 2, "name": "chair", "supercategory": "product"}]
+    # Detectron2's COCO classes map onto this shop's names only.
+    assert teacher_classes(s.config.label, classes).detectron2.class_map == {"chair": "chair"}
