@@ -73,6 +73,7 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
         "mlflow_tracking_uri": resolved.mlflow_tracking_uri,
         "registered_model": f"models:/{report.model_name}/{report.model_version}",
         "best_val_mean_iou": report.best_val_mean_iou,
+        "classes": dg.MetadataValue.json(report.classes),   # the head's outputs 1..N (data/models/classes.json)
         "params": report.params,
         "encoder_weights_used": report.encoder_weights_used,
         "encoder_weights_requested": report.encoder_weights_requested,

@@ -39,7 +39,7 @@ def default_model(bench: Path, size: int = 128) -> Path:
         from release.tflite import convert
         from training.model import build_student
 
-        model, _ = build_student(size, encoder_weights="none")
+        model, _ = build_student(size, encoder_weights="none", num_classes=9)   # the demo: background + 8
         rng = np.random.default_rng(0)
 
         def representative():

@@ -25,7 +25,7 @@ def measure(size: int, threads: int, steps: int, runs: int) -> dict:
     from training.model import build_student
     from training.train import compile_student
 
-    model, _ = build_student(size)
+    model, _ = build_student(size, num_classes=9)   # the demo: background + 8
     compile_student(model, "adam", 1e-3, dice_weight=0.5)
     rng = np.random.default_rng(0)
     batch = 16

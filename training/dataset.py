@@ -20,11 +20,16 @@ from labelling.load import load_rgb
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def load_pair(image_path: str, mask_path: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded and resized: image float32 0..255 (H, W, 3), mask uint8 class indices (H, W)."""
+def load_pair(image_path: str, mask_path: str, size: int, class_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded and resized: image float32 0..255 (H, W, 3), mask uint8 class indices (H, W).
+
+    With ``class_id`` (the row's id in the class list it is read under), every product pixel takes it: one
+    product per photo, so a mask drawn under an older list (or 255, no class) still reads right."""
     image = Image.fromarray(load_rgb(Path(image_path), min_side=1, max_pixels=200_000_000))
     image = np.asarray(image.resize((size, size), Image.BILINEAR, reducing_gap=2.0), np.float32)
     mask = np.asarray(Image.open(mask_path).resize((size, size), Image.NEAREST), np.uint8)
+    if class_id is not None:
+        return image, np.where(mask > 0, class_id, 0).astype(np.uint8)
     mask = np.where(mask == 255, 0, mask)  # 255 = "ignore" never reaches training (rejected), but be safe
     return image, mask
 
@@ -84,18 +89,21 @@ def copy_paste(image: tf.Tensor, mask: tf.Tensor, donor_image: tf.Tensor, donor_
 
 def make_dataset(rows: pd.DataFrame, root: Path, labels_dir: Path, size: int, batch_size: int,
                  training: bool, seed: int, copy_paste_p: float = 0.0) -> tf.data.Dataset:
-    """Batches of (float32 images 0..255, uint8 masks) for the manifest ``rows``."""
+    """Batches of (float32 images 0..255, uint8 masks) for the manifest ``rows``; mask pixels take the
+    row's ``class_id`` (its index in the labels' class list)."""
     image_paths = [str(root / p) for p in rows["image_path"]]
     mask_paths = [str(labels_dir / p) for p in rows["mask_path"]]
+    class_ids = rows["class_id"].astype("int64").to_numpy()
 
-    def _load(image_path, mask_path):
+    def _load(image_path, mask_path, class_id):
         image, mask = tf.numpy_function(
-            lambda i, m: load_pair(i.decode(), m.decode(), size), [image_path, mask_path], [tf.float32, tf.uint8])
+            lambda i, m, c: load_pair(i.decode(), m.decode(), size, int(c)), [image_path, mask_path, class_id],
+            [tf.float32, tf.uint8])
         image.set_shape([size, size, 3])
         mask.set_shape([size, size])
         return image, mask
 
-    ds = tf.data.Dataset.from_tensor_slices((image_paths, mask_paths))
+    ds = tf.data.Dataset.from_tensor_slices((image_paths, mask_paths, class_ids))
     ds = ds.map(_load, num_parallel_calls=AUTOTUNE, deterministic=True).cache()
     if training:
         # Copy-paste donors: the same cached pairs in another order (no second shuffle buffer when off).

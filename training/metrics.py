@@ -6,11 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from prodseg.classes import NUM_CLASSES
-
 
 # --- numpy (evaluation, reports) -------------------------------------------------------
-def confusion(true: np.ndarray, pred: np.ndarray, n: int = NUM_CLASSES) -> np.ndarray:
+def confusion(true: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     """n x n counts, rows = true class, columns = predicted class."""
     return np.bincount(n * true.astype(np.int64).ravel() + pred.astype(np.int64).ravel(),
                        minlength=n * n).reshape(n, n)
@@ -45,7 +43,7 @@ def foreground_dice(true: np.ndarray, pred: np.ndarray) -> float:
 class MeanIoUPresent(keras.metrics.Metric):
     """Mean IoU over the classes present, from logits and integer masks, accumulated per epoch."""
 
-    def __init__(self, num_classes: int = NUM_CLASSES, name: str = "mean_iou", **kwargs):
+    def __init__(self, num_classes: int, name: str = "mean_iou", **kwargs):
         super().__init__(name=name, **kwargs)
         self.num_classes = num_classes
         self.cm = self.add_weight(shape=(num_classes, num_classes), initializer="zeros", name="cm", dtype="float64")

@@ -15,7 +15,6 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from prodseg.classes import NUM_CLASSES
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,13 @@ def _decoder_block(x, skip, filters: int, name: str, bn_momentum: float):
 
 def build_student(size: int = 128, width: float = 1.0, decoder_filters=(96, 64, 48, 32),
                   encoder_weights: str = "none", bn_momentum: float = 0.9,
-                  offline_weights: Callable[[], str] | None = None) -> tuple[keras.Model, EncoderStart]:
-    """(model, what the encoder started from: truthy when pretrained). Input: (size, size, 3) float 0..255; output: logits.
+                  offline_weights: Callable[[], str] | None = None, *,
+                  num_classes: int) -> tuple[keras.Model, EncoderStart]:
+    """(model, what the encoder started from: truthy when pretrained). Input: (size, size, 3) float 0..255; output:
+    ``num_classes`` logits per pixel (``len(ClassList)``: background included).
     ``encoder_weights``: imagenet (Keras' download; ``offline_weights()`` where it fails), none, or a path."""
+    if num_classes < 2:
+        raise ValueError(f"a student needs background and at least one product class, got {num_classes} outputs")
     if size % 32:
         raise ValueError(f"image size must be a multiple of 32, got {size}")
     if len(decoder_filters) != len(SKIP_LAYERS):
@@ -103,5 +106,5 @@ def build_student(size: int = 128, width: float = 1.0, decoder_filters=(96, 64, 
     for i, (skip, filters) in enumerate(zip(reversed(skips), decoder_filters)):
         x = _decoder_block(x, skip, filters, f"decoder{i}", bn_momentum)
     x = layers.UpSampling2D(2, interpolation="bilinear", name="to_input_size")(x)
-    outputs = layers.Conv2D(NUM_CLASSES, 1, name="logits")(x)
+    outputs = layers.Conv2D(num_classes, 1, name="logits")(x)
     return keras.Model(inputs, outputs, name="student"), pretrained

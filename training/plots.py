@@ -10,15 +10,22 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from prodseg.classes import CLASS_NAMES  # noqa: E402
-
-# One colour per class index (background black).
+# One colour per class index (background black); classes past these take matplotlib's tab20 colours.
 PALETTE = np.array([(0, 0, 0), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),
                     (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230)], np.uint8)
 
 
-def colorize(mask: np.ndarray) -> np.ndarray:
-    return PALETTE[np.clip(mask, 0, len(PALETTE) - 1)]
+def palette(n: int) -> np.ndarray:
+    """``n`` RGB colours, one per class index (index 0, background, black)."""
+    extra = (np.array(plt.get_cmap("tab20").colors) * 255).astype(np.uint8)
+    colours = np.concatenate([PALETTE, np.resize(extra, (max(n - len(PALETTE), 0), 3))])
+    return colours[:max(n, 1)]
+
+
+def colorize(mask: np.ndarray, n: int | None = None) -> np.ndarray:
+    """Class indices as colours (``n`` classes; default: enough for the largest index)."""
+    colours = palette(n or int(mask.max()) + 1)
+    return colours[np.clip(mask, 0, len(colours) - 1)]
 
 
 def _png(fig) -> bytes:
@@ -45,17 +52,20 @@ def learning_curves(history: dict[str, list[float]], phase_boundary: int | None 
     return _png(fig)
 
 
-def prediction_grid(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray) -> bytes:
-    """Rows of image | label | prediction, as a PNG."""
+def prediction_grid(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
+                    class_names: tuple[str, ...]) -> bytes:
+    """Rows of image | label | prediction, as a PNG (``class_names``: background first, in index order)."""
+    n_classes = len(class_names)
     n = len(images)
     fig, axes = plt.subplots(n, 3, figsize=(7.5, 2.5 * n), squeeze=False)
     for i in range(n):
-        for ax, picture, title in zip(axes[i], (images[i].astype(np.uint8), colorize(labels[i]), colorize(predictions[i])),
-                                      ("image", "label", "prediction")):
+        pictures = (images[i].astype(np.uint8), colorize(labels[i], n_classes), colorize(predictions[i], n_classes))
+        for ax, picture, title in zip(axes[i], pictures, ("image", "label", "prediction")):
             ax.imshow(picture)
             ax.set_axis_off()
             if i == 0:
                 ax.set_title(title)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=PALETTE[k] / 255) for k in range(1, len(CLASS_NAMES))]
-    fig.legend(handles, CLASS_NAMES[1:], loc="lower center", ncol=4, fontsize=8)
+    colours = palette(n_classes)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k] / 255) for k in range(1, n_classes)]
+    fig.legend(handles, class_names[1:], loc="lower center", ncol=4, fontsize=8)
     return _png(fig)

@@ -9,13 +9,18 @@ re-crawl that adds products never moves old ones.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
+
 import pandas as pd
 
 from corrections.store import apply_corrections, read_corrections
+from prodseg.classes import ClassList
 from prodseg.fileio import all_or_nothing, atomic_write_json, atomic_write_parquet
 from prodseg.locks import writes_data
 from prodseg.settings import Settings, SplitConfig
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 MANIFEST_COLUMNS = ["image_sha256", "site", "product_id", "class_name", "class_id", "split",
@@ -81,7 +86,14 @@ def run_split(settings: Settings) -> SplitReport:
     decisions = read_corrections(settings)
     labels = apply_corrections(pd.read_parquet(settings.labels_dir / "labels.parquet"), decisions)
     catalog = pd.read_parquet(settings.catalog_path)[["image_sha256", "site"]]
-    accepted = labels[labels["accepted"]].merge(catalog, on="image_sha256")
+    classes = ClassList.load(settings.label_classes_path)
+    known = labels["class_name"].isin(classes.products)
+    if (labels["accepted"] & ~known).any():
+        log.warning("split: %d accepted labels of classes not in %s left out: %s", (labels["accepted"] & ~known).sum(),
+                    settings.label_classes_path, sorted(set(labels.loc[labels["accepted"] & ~known, "class_name"])))
+    accepted = labels[labels["accepted"] & known].merge(catalog, on="image_sha256")
+    # Ids from the labels' list by name: a decision recorded under an older list keeps its class, not its id.
+    accepted["class_id"] = accepted["class_name"].map(classes.id).astype("Int64")
     manifest_path = settings.splits_dir / "splits.parquet"
     previous: dict[tuple[str, str], str] = {}
     if manifest_path.exists():

@@ -4,6 +4,7 @@ and what every run is named and tagged with, so a run says which code, data and 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import subprocess
 from datetime import datetime, timezone
@@ -12,6 +13,7 @@ from pathlib import Path
 import mlflow
 from mlflow import MlflowClient
 
+from prodseg.classes import ClassList
 from prodseg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,12 +106,21 @@ def run_ui_url(ui_url: str, experiment_id: str, run_id: str) -> str:
 
 MODEL_DESCRIPTION = (
     "prodseg student: a MobileNetV2 encoder + light U-Net decoder (Keras) that segments a product photo into "
-    "background and 8 furniture/tableware classes (couch, chair, bed, vase, bowl, cup, wine-glass, potted-plant). "
-    "Trained on a shop crawl pseudo-labelled by a teacher; input float RGB 0..255, output per-pixel logits. "
-    "Alias `champion` is what the server answers with; each version's description says its data and test IoU.")
+    "background and the shop's product classes. Each version carries its class list (tag `classes`, artifact "
+    "`classes.json`): a shop's classes are data, so versions may differ. Trained on a shop crawl pseudo-labelled "
+    "by a teacher; input float RGB 0..255, output per-pixel logits, one per class (background first). "
+    "Alias `champion` is what the server answers with; each version's description says its classes, data and test IoU.")
+CLASSES_TAG = "classes"   # JSON list of the product class names (no background), in output order
 
 
-def describe_model(client: MlflowClient, name: str, version: str, text: str) -> None:
-    """The registered model's description (what it is) and this version's (its data and figures)."""
+def describe_model(client: MlflowClient, name: str, version: str, text: str, classes: ClassList) -> None:
+    """The registered model's description (what it is), this version's (its data and figures) and its class list."""
     client.update_registered_model(name, description=MODEL_DESCRIPTION)
     client.update_model_version(name, str(version), description=text)
+    client.set_model_version_tag(name, str(version), CLASSES_TAG, json.dumps(list(classes.products)))
+
+
+def log_classes(classes: ClassList) -> None:
+    """The active run's class list: artifact ``classes.json`` at the run's root and tag ``classes``."""
+    mlflow.log_dict(classes.to_json(), "classes.json")
+    mlflow.set_tag(CLASSES_TAG, json.dumps(list(classes.products)))

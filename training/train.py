@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
+from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
 from prodseg.locks import writes_data
 from prodseg.settings import Settings, TrainConfig
@@ -29,7 +30,8 @@ from training.encoder_weights import npm_encoder_or_none
 from training.metrics import MeanIoUPresent, SegmentationLoss
 from training.model import ENCODER_NAME, EncoderStart, build_student
 from training.plots import learning_curves, prediction_grid
-from training.tracking import data_revision, describe_model, file_sha256, init_mlflow, label_teacher, start_run
+from training.tracking import (data_revision, describe_model, file_sha256, init_mlflow, label_teacher, log_classes,
+                               start_run)
 
 log = logging.getLogger(__name__)
 PIP_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "keras==3.15.1"]
@@ -54,7 +56,8 @@ def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimize
 def compile_student(model: keras.Model, optimizer: str, learning_rate: float, dice_weight: float) -> None:
     # jit_compile off: XLA compilation costs more than it saves on a CPU for a few hundred images.
     model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=SegmentationLoss(dice_weight),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"), MeanIoUPresent()],
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"),
+                           MeanIoUPresent(model.output_shape[-1])],
                   jit_compile=False)
 
 
@@ -80,9 +83,11 @@ class FitResult:
 
 
 def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rate: float,
-                finetune_learning_rate: float, verbose: int = 2, encoders_dir: Path | None = None) -> FitResult:
-    """Two-phase fit; the returned model holds the best weights by val mean IoU. ``encoders_dir`` keeps
-    the npm encoder weights (``train.encoder_weights: npm``, and imagenet's offline fallback)."""
+                finetune_learning_rate: float, verbose: int = 2, encoders_dir: Path | None = None, *,
+                num_classes: int) -> FitResult:
+    """Two-phase fit of a student with ``num_classes`` outputs; the returned model holds the best weights by val
+    mean IoU. ``encoders_dir`` keeps the npm encoder weights (``train.encoder_weights: npm``, and imagenet's
+    offline fallback)."""
 
     def npm_weights() -> str:  # fetching builds a Keras model: re-seed so a first run trains like later ones
         if encoders_dir is None:
@@ -94,7 +99,8 @@ def fit_student(cfg: TrainConfig, train_ds, val_ds, optimizer: str, learning_rat
     set_seeds(cfg.seed)
     weights = npm_weights() if cfg.encoder_weights == "npm" else cfg.encoder_weights
     model, encoder_start = build_student(cfg.image_size, cfg.width, tuple(cfg.decoder_filters), weights,
-                                         cfg.bn_momentum, offline_weights=npm_weights if encoders_dir else None)
+                                         cfg.bn_momentum, offline_weights=npm_weights if encoders_dir else None,
+                                         num_classes=num_classes)
     history: dict[str, list[float]] = {}
 
     def run_phase(epochs: int, lr: float, start: int, anneal: bool = False) -> None:
@@ -142,6 +148,7 @@ class TrainReport:
     encoder_weights_requested: str    # train.encoder_weights (imagenet falls back to npm, then none, offline)
     sweep: list[dict] | None = None   # one entry per grid point when --sweep ran
     experiment_id: str | None = None  # the MLflow experiment of run_id
+    classes: list[str] | None = None  # the product classes of the head's outputs 1..N (data/models/classes.json)
 
     def summary(self) -> str:
         return (f"student: val mean IoU {self.best_val_mean_iou:.3f}, {self.params / 1e6:.2f} M params, encoder "
@@ -157,12 +164,13 @@ def _flat_params(cfg: TrainConfig, settings: Settings) -> dict:
     return params
 
 
-def _sample_predictions(model: keras.Model, rows: pd.DataFrame, settings: Settings, n: int = 6) -> bytes:
+def _sample_predictions(model: keras.Model, rows: pd.DataFrame, settings: Settings, classes: ClassList,
+                        n: int = 6) -> bytes:
     ds = make_dataset(rows.head(n), settings.raw_dir, settings.labels_dir, settings.config.train.image_size,
                       n, training=False, seed=0)
     images, masks = next(iter(ds))
     predictions = np.argmax(model.predict(images, verbose=0), axis=-1)
-    return prediction_grid(images.numpy(), masks.numpy(), predictions)
+    return prediction_grid(images.numpy(), masks.numpy(), predictions, classes.names)
 
 
 def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
@@ -171,11 +179,21 @@ def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
     return report, keras.models.load_model(settings.models_dir / "student.keras")
 
 
+def trained_classes(settings: Settings, model: keras.Model | None = None) -> ClassList:
+    """The saved student's class list (``data/models/classes.json``); checked against ``model``'s outputs."""
+    classes = ClassList.load(settings.model_classes_path)
+    if model is not None and model.output_shape[-1] != len(classes):
+        raise ValueError(f"{settings.model_classes_path} lists {len(classes)} classes but the model has "
+                         f"{model.output_shape[-1]} outputs: train again")
+    return classes
+
+
 @writes_data("train")
 def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | None = None) -> TrainReport:
     """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``.
     ``dagster_run_id`` (the asset's run) tags the MLflow run."""
     cfg = settings.config.train
+    classes = ClassList.load(settings.label_classes_path)
     manifest_path = settings.splits_dir / "splits.parquet"
     manifest = pd.read_parquet(manifest_path)
     train_rows, val_rows = manifest[manifest["split"] == "train"], manifest[manifest["split"] == "val"]
@@ -193,7 +211,9 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
         mlflow.log_params(_flat_params(cfg, settings))
         mlflow.log_params({"data.manifest_sha256": file_sha256(manifest_path)[:16], "data.train_images": len(train_rows),
                            "data.val_images": len(val_rows), "data.revision": data_revision(settings) or "none"})
-        mlflow.set_tag("mlflow.note.content", "prodseg student: MobileNetV2 encoder + U-Net decoder")
+        mlflow.set_tag("mlflow.note.content", f"prodseg student: MobileNetV2 encoder + U-Net decoder, "
+                                              f"classes {', '.join(classes.products)}")
+        log_classes(classes)
         grid = None
         if sweep:
             grid, best = [], None
@@ -201,7 +221,7 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
                 with mlflow.start_run(run_name=f"{optimizer}-lr{lr}", nested=True):
                     mlflow.log_params({"optimizer": optimizer, "learning_rate": lr, "finetune_learning_rate": lr / 4})
                     result = fit_student(cfg, train_ds, val_ds, optimizer, lr, lr / 4,
-                                         encoders_dir=settings.encoders_dir)
+                                         encoders_dir=settings.encoders_dir, num_classes=len(classes))
                     mlflow.log_metric("best_val_mean_iou", result.best_val_iou)
                 grid.append({"optimizer": optimizer, "learning_rate": lr, "best_val_mean_iou": result.best_val_iou})
                 log.info("sweep %s lr=%g: val mean IoU %.3f", optimizer, lr, result.best_val_iou)
@@ -211,14 +231,14 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
             mlflow.log_params({"best.optimizer": best_params[0], "best.learning_rate": best_params[1]})
         else:
             result = fit_student(cfg, train_ds, val_ds, cfg.optimizer, cfg.learning_rate, cfg.finetune_learning_rate,
-                                 encoders_dir=settings.encoders_dir)
+                                 encoders_dir=settings.encoders_dir, num_classes=len(classes))
 
         model = result.model
         mlflow.log_params({"encoder.weights_used": result.encoder.used,
                            "encoder.weights_source": result.encoder.source or result.encoder.used})
         mlflow.log_metric("best_val_mean_iou", result.best_val_iou)
         curves = learning_curves(result.history, result.phase_boundary if cfg.epochs_frozen else None)
-        samples = _sample_predictions(model, val_rows, settings)
+        samples = _sample_predictions(model, val_rows, settings, classes)
         atomic_write_bytes(models_dir / "learning_curves.png", curves)
         atomic_write_bytes(models_dir / "val_predictions.png", samples)
         mlflow.log_artifact(str(models_dir / "learning_curves.png"), "plots")
@@ -227,6 +247,7 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
         model_path = models_dir / "student.keras"
         tmp = model_path.with_suffix(".tmp.keras")
         model.save(tmp)
+        classes.save(settings.model_classes_path)   # once the model is on disk: the two renames follow each other
         tmp.replace(model_path)
         example = np.zeros((1, cfg.image_size, cfg.image_size, 3), np.float32)
         signature = infer_signature(example, model.predict(example, verbose=0))
@@ -241,12 +262,14 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
             params=model.count_params(), best_val_mean_iou=round(result.best_val_iou, 4),
             final={k: round(v[-1], 4) for k, v in result.history.items()},
             pretrained_encoder=bool(result.encoder), encoder_weights_used=result.encoder.used,
-            encoder_weights_requested=cfg.encoder_weights, sweep=grid, experiment_id=run.info.experiment_id)
+            encoder_weights_requested=cfg.encoder_weights, sweep=grid, experiment_id=run.info.experiment_id,
+            classes=list(classes.products))
         describe_model(mlflow.MlflowClient(), report.model_name, report.model_version,
+                       f"Classes: {', '.join(classes.products)}. "
                        f"Trained on {len(train_rows)} images ({len(val_rows)} val) of pseudo-labels by "
                        f"{label_teacher(settings)}, data {data_revision(settings) or 'unknown'}; encoder weights "
                        f"{result.encoder.used}; val mean IoU {report.best_val_mean_iou:.3f}. Test IoU: set by "
-                       "`prodseg promote` after evaluation.")
+                       "`prodseg promote` after evaluation.", classes)
         atomic_write_json(models_dir / "train_report.json", asdict(report))
         mlflow.log_dict(json.loads(json.dumps(asdict(report))), "train_report.json")
     log.info(report.summary())

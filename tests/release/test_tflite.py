@@ -11,7 +11,7 @@ from training.model import build_student
 @pytest.fixture(scope="module")
 def tiny():
     keras.utils.set_random_seed(1)
-    model, _ = build_student(64, width=0.35, decoder_filters=(16, 16, 8, 8))
+    model, _ = build_student(64, width=0.35, decoder_filters=(16, 16, 8, 8), num_classes=9)
     images = np.random.default_rng(1).uniform(0, 255, (6, 64, 64, 3)).astype(np.float32)
     return model, images
 

@@ -32,7 +32,8 @@ def student_int8(tmp_path_factory) -> Path:
     from training.model import build_student
 
     keras.utils.set_random_seed(1)
-    model, _ = build_student(SIZE, width=0.35, decoder_filters=(16, 16, 8, 8), encoder_weights="none")
+    model, _ = build_student(SIZE, width=0.35, decoder_filters=(16, 16, 8, 8), encoder_weights="none",
+                             num_classes=9)
     path = tmp_path_factory.mktemp("student") / tflite_name("int8")
     path.write_bytes(int8(model))
     return path

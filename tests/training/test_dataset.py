@@ -64,7 +64,7 @@ def test_train_batches_repeat_for_a_seed(tmp_path):
         mask[10:30, 5 + i:25 + i] = i + 1
         Image.fromarray(image).save(tmp_path / f"{i}.png")
         Image.fromarray(mask).save(tmp_path / f"{i}_mask.png")
-        rows.append({"image_path": f"{i}.png", "mask_path": f"{i}_mask.png"})
+        rows.append({"image_path": f"{i}.png", "mask_path": f"{i}_mask.png", "class_id": i + 1})
     rows = pd.DataFrame(rows)
 
     def batches():

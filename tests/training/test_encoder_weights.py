@@ -63,7 +63,7 @@ def test_fetched_weights_load_into_the_student_and_a_rerun_is_a_no_op(fetched, m
     manifest = json.loads(fetched.with_name("mobilenetv2-npm.json").read_text())
     assert manifest["license"] == "MIT" and manifest["version"] == "4.4.0"
     assert "MIT License" in fetched.with_name("mobilenetv2-npm.LICENSE").read_text()
-    model, pretrained = build_student(96, encoder_weights=str(fetched))
+    model, pretrained = build_student(96, encoder_weights=str(fetched), num_classes=9)
     assert pretrained
     kernel = model.get_layer("encoder").get_layer("Conv1").get_weights()[0]
     assert kernel.shape == (3, 3, 3, 32) and kernel.std() > 0.05  # trained filters, not a fresh init

@@ -22,8 +22,8 @@ def test_keras_mean_iou_matches_numpy():
     rng = np.random.default_rng(0)
     true = rng.integers(0, 9, (2, 8, 8))
     logits = rng.normal(size=(2, 8, 8, 9)).astype("float32")
-    metric = MeanIoUPresent()
+    metric = MeanIoUPresent(9)
     metric.update_state(true[:1], logits[:1])
     metric.update_state(true[1:], logits[1:])  # accumulates across batches
-    expected = mean_iou(confusion(true, logits.argmax(-1)))
+    expected = mean_iou(confusion(true, logits.argmax(-1), 9))
     assert abs(float(metric.result()) - expected) < 1e-6

@@ -5,7 +5,7 @@ from training.model import build_student
 
 
 def test_student_is_small_and_has_no_transposed_convolutions():
-    model, pretrained = build_student(128, encoder_weights="none")
+    model, pretrained = build_student(128, encoder_weights="none", num_classes=9)
     assert not pretrained
     assert model.output_shape == (None, 128, 128, 9)
     assert model.count_params() <= 3_500_000
@@ -16,20 +16,23 @@ def test_student_is_small_and_has_no_transposed_convolutions():
 
 
 def test_width_and_decoder_filters_are_configurable():
-    small, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 8), encoder_weights="none")
-    assert small.output_shape == (None, 64, 64, 9) and small.count_params() < 600_000
+    small, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 8), encoder_weights="none",
+                             num_classes=4)
+    assert small.output_shape == (None, 64, 64, 4) and small.count_params() < 600_000
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="multiple of 32"):
-        build_student(100, encoder_weights="none")
+        build_student(100, num_classes=9, encoder_weights="none")
+    with pytest.raises(ValueError, match="at least one product class"):
+        build_student(64, num_classes=1)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        build_student(64, encoder_weights=str(tmp_path / "missing.h5"))
+        build_student(64, num_classes=9, encoder_weights=str(tmp_path / "missing.h5"))
 
 
 def test_imagenet_weights_download_or_fall_back_with_a_warning(caplog, tmp_path):
     with caplog.at_level("WARNING"):
-        model, pretrained = build_student(64, width=0.35, encoder_weights="imagenet")
+        model, pretrained = build_student(64, width=0.35, num_classes=9, encoder_weights="imagenet")
     assert model.output_shape == (None, 64, 64, 9)
     if pretrained:
         return
@@ -37,7 +40,7 @@ def test_imagenet_weights_download_or_fall_back_with_a_warning(caplog, tmp_path)
     assert any("ImageNet weights could not be downloaded" in r.getMessage() for r in caplog.records)
     backbone = keras.applications.MobileNetV2((64, 64, 3), alpha=0.35, include_top=False, weights=None)
     backbone.save_weights(tmp_path / "local.weights.h5")
-    model, pretrained = build_student(64, width=0.35, encoder_weights="imagenet",
+    model, pretrained = build_student(64, width=0.35, num_classes=9, encoder_weights="imagenet",
                                       offline_weights=lambda: str(tmp_path / "local.weights.h5"))
     assert pretrained
     loaded = model.get_layer("encoder").get_layer("Conv1").get_weights()[0]
@@ -48,7 +51,7 @@ def test_encoder_weights_load_from_a_local_file(tmp_path):
     backbone = keras.applications.MobileNetV2((64, 64, 3), alpha=0.35, include_top=False, weights=None)
     path = tmp_path / "mobilenetv2.weights.h5"
     backbone.save_weights(path)
-    model, pretrained = build_student(64, width=0.35, encoder_weights=str(path))
+    model, pretrained = build_student(64, width=0.35, num_classes=9, encoder_weights=str(path))
     assert pretrained
     loaded = model.get_layer("encoder").get_layer("Conv1").get_weights()[0]
     assert (loaded == backbone.get_layer("Conv1").get_weights()[0]).all()

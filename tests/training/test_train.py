@@ -1,5 +1,6 @@
 """Tiny real training runs: 64x64, a few images, a few steps."""
 
+import json
 import re
 
 import keras
@@ -10,11 +11,13 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from prodseg.classes import ClassList
 from prodseg.settings import REPO_ROOT, TrainConfig
 from training.metrics import confusion, mean_iou
 from training.model import build_student
 from training.tracking import data_revision, git_commit
-from training.train import compile_student, fit_student, run_train
+from training.split import run_split
+from training.train import compile_student, fit_student, load_trained, run_train, trained_classes
 from tests.conftest import TINY_TRAIN, make_settings
 
 def true_pairs(shop_dir, n=4, size=64):
@@ -30,12 +33,12 @@ def true_pairs(shop_dir, n=4, size=64):
 def test_the_student_overfits_four_images(faulty_shop):
     keras.utils.set_random_seed(0)
     images, masks = true_pairs(faulty_shop)
-    model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16))
+    model, _ = build_student(64, width=0.35, decoder_filters=(32, 24, 16, 16), num_classes=9)
     compile_student(model, "adam", 0.003, dice_weight=0.5)
     losses = model.fit(images, masks, batch_size=4, epochs=180, verbose=0).history["loss"]
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])  # the loss falls, and the four images are learnt
     predicted = model.predict(images, verbose=0).argmax(-1)  # inference mode: BN moving statistics
-    assert mean_iou(confusion(masks, predicted)) > 0.85
+    assert mean_iou(confusion(masks, predicted, 9)) > 0.85
 
 
 def test_cosine_schedule_anneals_phase_two():
@@ -44,7 +47,7 @@ def test_cosine_schedule_anneals_phase_two():
     masks[:, 16:48, 16:48] = 2
     ds = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
     cfg = TrainConfig(**{**TINY_TRAIN, "epochs_finetune": 2, "lr_schedule": "cosine"})
-    result = fit_student(cfg, ds, ds, "adam", 0.003, 0.001, verbose=0)
+    result = fit_student(cfg, ds, ds, "adam", 0.003, 0.001, verbose=0, num_classes=3)
     # Phase 2's last epoch (1 of 0..1) runs at half the rate on the way to 0.
     assert float(result.model.optimizer.learning_rate.numpy()) == pytest.approx(0.0005)
     assert len(result.history["val_mean_iou"]) == 3
@@ -67,7 +70,14 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     assert "train.encoder_weights" not in run.data.params
     assert report.encoder_weights_used == "none" and not report.pretrained_encoder
     version = client.get_model_version(report.model_name, report.model_version)
-    assert version.description.startswith(f"Trained on {run.data.params['data.train_images']} images")
+    # The demo keeps its eight, ids unchanged; the run and the version carry the list.
+    demo = ["couch", "chair", "bed", "vase", "bowl", "cup", "wine-glass", "potted-plant"]
+    assert report.classes == demo and ClassList.load(s.model_classes_path).products == tuple(demo)
+    assert json.loads(tags["classes"]) == demo == json.loads(version.tags["classes"])
+    assert mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/classes.json") == {"classes": ["background", *demo]}
+    assert "Classes: couch, chair" in version.description and "8 furniture" not in (
+        client.get_registered_model(report.model_name).description)
+    assert version.description.split(". ", 1)[1].startswith(f"Trained on {run.data.params['data.train_images']} images")
     assert f"val mean IoU {report.best_val_mean_iou:.3f}" in version.description
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.name == s.config.mlflow.experiment
@@ -82,6 +92,28 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     assert out.shape == (1, 64, 64, 9)
     second = run_train(s)
     assert int(second.model_version) == int(report.model_version) + 1
+
+
+def test_a_three_class_list_trains_a_head_of_four_outputs(split_settings, monkeypatch):
+    """The labels' list decides the head: three classes (the others' labels left out), four outputs."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    s = split_settings
+    three = ClassList(("bed", "chair", "couch"))    # not the demo's order: ids come from this list
+    three.save(s.label_classes_path)
+    run_split(s)
+    manifest = pd.read_parquet(s.splits_dir / "splits.parquet")
+    assert set(manifest["class_name"]) == set(three.products)
+    assert [three.id(n) for n in manifest["class_name"]] == manifest["class_id"].tolist()
+    report = run_train(s)
+    _, model = load_trained(s)
+    assert model.output_shape[-1] == 4 and trained_classes(s, model) == three and report.classes == list(three.products)
+    client = mlflow.MlflowClient(s.mlflow_tracking_uri)
+    assert json.loads(client.get_run(report.run_id).data.tags["classes"]) == ["bed", "chair", "couch"]
+    assert json.loads(client.get_model_version(report.model_name, report.model_version).tags["classes"]) == \
+        ["bed", "chair", "couch"]
+    ClassList(("bed", "chair")).save(s.model_classes_path)
+    with pytest.raises(ValueError, match="lists 3 classes but the model has 4 outputs"):
+        trained_classes(s, model)
 
 
 def test_sweep_runs_each_grid_point_as_a_nested_run_and_keeps_the_best(split_settings, monkeypatch):
