@@ -45,6 +45,8 @@ def raw_catalog(context: dg.AssetExecutionContext, config: CrawlRunConfig,
             "products": last.products,
             "new_images": sum(r.new_images for r in reports),
             "rows_per_class": dg.MetadataValue.json(last.rows_per_class),
+            "classes": dg.MetadataValue.json(last.classes),              # data/raw/classes.json, in id order
+            "products_without_class": last.products_without_class,     # rejected by labelling (policy reject)
             "dropped_images": dg.MetadataValue.json(last.dropped),
             "duplicate_images": last.duplicate_images,
             "product_pages_per_s": round(pages / elapsed, 2) if elapsed else 0.0,

@@ -14,10 +14,12 @@ import tensorflow as tf
 from PIL import Image
 
 from evaluation.latency import latency_ms
-from evaluation.scores import Predictions, score
+from evaluation.scores import Predictions
 from labelling.load import load_rgb
 from prodseg.instances import Detection, box_from_mask, class_map, detect, softmax
+from prodseg.classes import ClassList
 from prodseg.settings import EvaluateConfig
+from training.metrics import confusion, mean_iou
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ def keras_probs(model: keras.Model, images: np.ndarray) -> np.ndarray:
 
 def served_mean_iou(probs: np.ndarray, refs: np.ndarray, cfg: EvaluateConfig) -> float:
     """Test mean IoU of probabilities post-processed as the server does."""
-    return score(from_probs(probs, cfg), refs)["mean_iou"]
+    # One more class than the outputs: reference pixels of a class the model does not know (evaluation.data.ref_id).
+    return mean_iou(confusion(refs, from_probs(probs, cfg).class_maps, probs.shape[-1] + 1))
 
 
 def raw_argmax(probs: np.ndarray) -> Predictions:
@@ -84,15 +87,17 @@ def array_candidate(name: str, probs_fn: Callable[[np.ndarray], np.ndarray], siz
                      lambda: probs_fn(sample[None]), note)
 
 
-def teacher_predictions(rows: pd.DataFrame, labels_dir: Path, size: int) -> Predictions:
-    """The teacher's labels (accepted or not) as predictions at the evaluation size."""
+def teacher_predictions(rows: pd.DataFrame, labels_dir: Path, size: int, classes: ClassList) -> Predictions:
+    """The teacher's labels (accepted or not) as predictions at the evaluation size, in ``classes``' ids (the
+    model's; a label of a class it does not know, or of none, gets ``len(classes)``: wrong class)."""
     maps, detections = [], []
     for row in rows.itertuples():
         if isinstance(row.mask_path, str):
             mask = np.asarray(Image.open(labels_dir / row.mask_path).resize((size, size), Image.NEAREST), np.uint8)
         else:
             mask = np.zeros((size, size), np.uint8)   # the teacher found nothing
-        mask = np.where(mask == 255, 0, mask)
+        label = row.class_name if isinstance(row.class_name, str) else None
+        mask = np.where(mask > 0, classes.id(label) if label in classes else len(classes), 0).astype(np.uint8)
         maps.append(mask)
         fg = mask > 0
         detections.append([Detection(int(np.bincount(mask[fg]).argmax()), float(row.score), box_from_mask(fg), fg)]
@@ -100,13 +105,14 @@ def teacher_predictions(rows: pd.DataFrame, labels_dir: Path, size: int) -> Pred
     return Predictions(np.stack(maps), detections)
 
 
-def teacher_candidate(labeller, rows: pd.DataFrame, raw_dir: Path, labels_dir: Path, size: int) -> Candidate:
+def teacher_candidate(labeller, rows: pd.DataFrame, raw_dir: Path, labels_dir: Path, size: int,
+                      classes: ClassList) -> Candidate:
     """The labeller that made the pseudo-labels; its latency is on full-size photos, as it labels them."""
     first = rows.iloc[0]
     image = load_rgb(raw_dir / first.image_path, min_side=1, max_pixels=200_000_000)
     weights = labeller.weights_path
     size_bytes = Path(weights).stat().st_size if weights and Path(weights).is_file() else None
     return Candidate(f"teacher ({labeller.name})", "teacher", size_bytes,
-                     lambda images: teacher_predictions(rows, labels_dir, size),
+                     lambda images: teacher_predictions(rows, labels_dir, size, classes),
                      lambda: labeller.label(image, first.class_name),
                      note=f"full-size photos ({image.shape[1]}x{image.shape[0]})")

@@ -9,8 +9,6 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from prodseg.classes import CLASS_NAMES
-
 Box = tuple[int, int, int, int]   # x0, y0, x1, y1, exclusive ends
 
 
@@ -39,8 +37,9 @@ def box_map50(truth: list[list[tuple[int, Box]]], detections: list[list[tuple[in
         return 0.0
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
         gt = COCO()
+        ids = sorted({a["category_id"] for a in annotations} | {r["category_id"] for r in results})
         gt.dataset = {"images": images, "annotations": annotations,
-                      "categories": [{"id": i, "name": n} for i, n in enumerate(CLASS_NAMES) if i]}
+                      "categories": [{"id": i, "name": str(i)} for i in ids]}
         gt.createIndex()
         evaluation = COCOeval(gt, gt.loadRes(results), "bbox")
         evaluation.params.iouThrs = np.array([0.5])

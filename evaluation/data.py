@@ -8,14 +8,12 @@ the demo shop kept true masks, the truth for every photo of the test products, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from labelling.audit import load_truth
-from prodseg.classes import class_id
+from prodseg.classes import ClassList
 from prodseg.settings import Settings
 from training.dataset import load_pair
 
@@ -26,6 +24,7 @@ class EvalSet:
     images: np.ndarray      # (N, S, S, 3) float32 0..255
     refs: np.ndarray        # (N, S, S) uint8 class indices
     rows: pd.DataFrame      # image_sha256, product_id, class_name, shot, image_path (+ mask_path for labels)
+    classes: ClassList      # the model's list: ``refs`` hold its ids (``len(classes)``: a class it does not know)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -38,25 +37,27 @@ def _stack(pairs: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.nd
     return np.stack(images), np.stack(masks)
 
 
+def ref_id(classes: ClassList, class_name: str) -> int:
+    """A reference class as the model's id; a class the model does not know gets ``len(classes)``, an id it
+    never predicts (its pixels count as wrong class)."""
+    return classes.id(class_name) if class_name in classes else len(classes)
+
+
 def split_rows(settings: Settings, split: str) -> pd.DataFrame:
     manifest = pd.read_parquet(settings.splits_dir / "splits.parquet")
     return manifest[manifest["split"] == split].reset_index(drop=True)
 
 
-def label_set(settings: Settings, split: str, size: int) -> EvalSet:
-    """The split's accepted images against their pseudo-labels."""
+def label_set(settings: Settings, split: str, size: int, classes: ClassList | None = None) -> EvalSet:
+    """The split's accepted images against their pseudo-labels, in ``classes``' ids (the model's; default: the
+    trained student's list, ``data/models/classes.json``)."""
+    classes = classes or ClassList.load(settings.model_classes_path)
     rows = split_rows(settings, split)
     truth = load_truth(settings.shop_truth_dir)
     rows["shot"] = rows["image_sha256"].map(truth.set_index("image_sha256")["shot"]) if truth is not None else None
-    pairs = [load_pair(str(settings.raw_dir / r.image_path), str(settings.labels_dir / r.mask_path), size)
-             for r in rows.itertuples()]
-    return EvalSet("labels", *_stack(pairs, size), rows)
-
-
-def _truth_pair(image_path: Path, mask_path: Path, class_name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    image, _ = load_pair(str(image_path), str(mask_path), size)
-    mask = np.asarray(Image.open(mask_path).resize((size, size), Image.NEAREST)) > 0
-    return image, (mask * class_id(class_name)).astype(np.uint8)
+    pairs = [load_pair(str(settings.raw_dir / r.image_path), str(settings.labels_dir / r.mask_path), size,
+                       ref_id(classes, r.class_name)) for r in rows.itertuples()]
+    return EvalSet("labels", *_stack(pairs, size), rows, classes)
 
 
 def truth_rows(settings: Settings, split: str) -> pd.DataFrame | None:
@@ -72,11 +73,12 @@ def truth_rows(settings: Settings, split: str) -> pd.DataFrame | None:
     return rows
 
 
-def truth_set(settings: Settings, split: str, size: int) -> EvalSet | None:
-    """Every labelled photo (accepted or not) of the split's products against the true masks; None without truth."""
+def truth_set(settings: Settings, split: str, size: int, classes: ClassList) -> EvalSet | None:
+    """Every labelled photo (accepted or not) of the split's products against the true masks, in ``classes``' ids;
+    None without truth."""
     rows = truth_rows(settings, split)
     if rows is None:
         return None
-    pairs = [_truth_pair(settings.raw_dir / r.image_path, settings.shop_truth_dir / r.true_mask, r.true_class, size)
-             for r in rows.itertuples()]
-    return EvalSet("truth", *_stack(pairs, size), rows)
+    pairs = [load_pair(str(settings.raw_dir / r.image_path), str(settings.shop_truth_dir / r.true_mask), size,
+                       ref_id(classes, r.true_class)) for r in rows.itertuples()]
+    return EvalSet("truth", *_stack(pairs, size), rows, classes)

@@ -25,12 +25,11 @@ from evaluation.candidates import (Candidate, array_candidate, keras_candidate, 
 from evaluation.data import EvalSet, label_set, truth_set
 from evaluation.scores import Predictions, score
 from labelling.choose import make_labeller
-from prodseg.classes import CLASS_NAMES
 from prodseg.fileio import all_or_nothing
 from prodseg.locks import writes_data
 from prodseg.settings import Settings
 from training.tracking import init_mlflow, start_run
-from training.train import load_trained
+from training.train import load_trained, trained_classes
 
 log = logging.getLogger(__name__)
 SHOTS = ("studio", "lifestyle")
@@ -65,37 +64,39 @@ def _scores(candidate: Candidate, data: EvalSet | None) -> tuple[dict | None, Pr
     if data is None or len(data) == 0:
         return None, None
     preds = candidate.predict(data.images)
-    scores = score(preds, data.refs)
+    scores = score(preds, data.refs, data.classes)
     subsets = {}
     if "shot" in data.rows:
         subsets = {shot: data.rows["shot"].to_numpy() == shot for shot in SHOTS}
     if "accepted" in data.rows:   # truth rows: the photos that made the test split (accepted labels)
         subsets["test_split"] = data.rows["accepted"].to_numpy(bool)
-    scores["subsets"] = {name: _strip(score(preds, data.refs, keep)) for name, keep in subsets.items() if keep.any()}
+    scores["subsets"] = {name: _strip(score(preds, data.refs, data.classes, keep))
+                         for name, keep in subsets.items() if keep.any()}
     return scores, preds
 
 
 def build_candidates(settings: Settings, student: keras.Model, labels: EvalSet, truth: EvalSet | None) -> list[Candidate]:
-    cfg, size = settings.config.evaluate, labels.images.shape[1]
+    cfg, size, classes = settings.config.evaluate, labels.images.shape[1], labels.classes
     sample = labels.images[0]
-    train = label_set(settings, "train", size)
-    average = AverageMask(train.refs)
+    train = label_set(settings, "train", size, classes)
+    average = AverageMask(train.refs, len(classes))
     train_ds = (tf.data.Dataset.from_tensor_slices((train.images, train.refs))
                 .shuffle(len(train), seed=settings.config.train.seed).batch(8))
-    tiny = train_tiny_cnn(train_ds, size, cfg.baseline_epochs, settings.config.train.seed)
+    tiny = train_tiny_cnn(train_ds, size, cfg.baseline_epochs, settings.config.train.seed, len(classes))
     candidates = [
         keras_candidate("student", "student", student, weight_bytes(student), cfg, sample,
                         note="blobs, class vote per blob (what the server answers)"),
         keras_candidate("student, raw argmax", "student", student, weight_bytes(student), cfg, sample, raw=True,
                         note="per-pixel argmax, no post-processing"),
         array_candidate("average mask", average.probs, average.size_bytes, cfg, sample,
-                        note=f"mean training mask > 0.5, tagged {CLASS_NAMES[average.class_id]}"),
+                        note=f"mean training mask > 0.5, tagged {classes.name(average.class_id)}"),
         keras_candidate("tiny 3-layer CNN", "baseline", tiny, weight_bytes(tiny), cfg, sample,
                         note=f"trained {cfg.baseline_epochs} epochs"),
     ]
     if truth is not None and len(truth):
         labeller = make_labeller(settings.config.label, settings.teachers_dir)
-        candidates.append(teacher_candidate(labeller, truth.rows, settings.raw_dir, settings.labels_dir, size))
+        candidates.append(teacher_candidate(labeller, truth.rows, settings.raw_dir, settings.labels_dir, size,
+                                            classes))
     return candidates
 
 
@@ -118,11 +119,12 @@ def run_evaluate(settings: Settings, dagster_run_id: str | None = None) -> EvalR
     ``dagster_run_id`` (the asset's run) tags the MLflow run."""
     limited = limit_threads(1)
     train_report, student = load_trained(settings)
+    classes = trained_classes(settings, student)    # scored by the model's classes, not the labels' or a constant
     size = int(student.input_shape[1])
-    labels = label_set(settings, "test", size)
+    labels = label_set(settings, "test", size, classes)
     if len(labels) == 0:
         raise ValueError("the test split is empty: crawl more products or change split fractions")
-    truth = truth_set(settings, "test", size)
+    truth = truth_set(settings, "test", size, classes)
 
     rows, student_preds, per_image = [], None, {}
     for candidate in build_candidates(settings, student, labels, truth):

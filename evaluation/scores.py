@@ -8,7 +8,7 @@ import numpy as np
 
 from evaluation.coco_map import box_map50
 from labelling.instances import mask_iou
-from prodseg.classes import CLASS_NAMES, NUM_CLASSES
+from prodseg.classes import ClassList
 from prodseg.instances import Detection, box_from_mask
 from training.metrics import confusion, foreground_dice, iou_per_class, mean_iou, pixel_accuracy
 
@@ -37,21 +37,24 @@ def reference_boxes(refs: np.ndarray) -> list[list[tuple[int, tuple]]]:
     return out
 
 
-def score(preds: Predictions, refs: np.ndarray, subset: np.ndarray | None = None) -> dict:
+def score(preds: Predictions, refs: np.ndarray, classes: ClassList, subset: np.ndarray | None = None) -> dict:
     """mean IoU (classes present), per-class IoU, pixel accuracy, foreground Dice and IoU,
-    per-image product IoU, and box mAP@0.5 over the images in ``subset`` (a boolean mask)."""
+    per-image product IoU, and box mAP@0.5 over the images in ``subset`` (a boolean mask).
+
+    Class ids are the model's (``classes``); reference pixels of a class it does not know hold
+    ``len(classes)`` (see ``evaluation.data.ref_id``): no prediction matches them, so they count as wrong class."""
     keep = np.ones(len(refs), bool) if subset is None else subset
     if not keep.any():
         return {"images": 0}
     maps, truth = preds.class_maps[keep], refs[keep]
-    cm = confusion(truth, maps, NUM_CLASSES)
+    cm = confusion(truth, maps, len(classes) + 1)
     per_class = iou_per_class(cm)
     detections = [[(d.class_id, d.box, d.score) for d in dets]
                   for dets, k in zip(preds.detections, keep) if k]
     return {
         "images": int(keep.sum()),
         "mean_iou": round(mean_iou(cm), 4),
-        "per_class_iou": {CLASS_NAMES[c]: round(float(v), 4) for c, v in enumerate(per_class)
+        "per_class_iou": {classes.name(c): round(float(v), 4) for c, v in enumerate(per_class[:len(classes)])
                           if c > 0 and not np.isnan(v)},
         "pixel_accuracy": round(pixel_accuracy(cm), 4),
         "dice": round(float(np.mean([foreground_dice(t, p) for t, p in zip(truth, maps)])), 4),

@@ -20,6 +20,7 @@ def describe(settings: Settings) -> str:
         lines.append(f"images:  {settings.images_dir}")
     else:
         lines.append(f"catalog: none yet at {settings.catalog_path} (run `prodseg crawl`)")
+    lines += _class_lines(settings)
     if settings.crawl_report_path.exists():
         report = json.loads(settings.crawl_report_path.read_text())
         f = report["figures"]
@@ -34,6 +35,19 @@ def describe(settings: Settings) -> str:
     lines.append(f"MLflow UI:  make mlflow-ui  (store {settings.mlflow_tracking_uri}), then {settings.config.mlflow.ui_url}")
     lines.append(f"web app:    prodseg serve, then http://{serve.host}:{serve.port}/")
     return "\n".join(lines)
+
+
+def _class_lines(settings: Settings) -> list[str]:
+    """Each stage's class list (catalog, labels, model), and where one differs from the catalog's."""
+    from prodseg.classes import ClassList
+
+    lists = {stage: ClassList.load(path) for stage, path in (("catalog", settings.catalog_classes_path),
+                                                              ("labels", settings.label_classes_path),
+                                                              ("model", settings.model_classes_path)) if path.exists()}
+    catalog = lists.get("catalog")
+    return [f"classes ({stage}): {len(classes.products)}: {', '.join(classes.products)}"
+            + (" (differs from the catalog's: run the stages after it)" if catalog and classes != catalog else "")
+            for stage, classes in lists.items()]
 
 
 def _read(path):

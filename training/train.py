@@ -265,9 +265,9 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
             encoder_weights_requested=cfg.encoder_weights, sweep=grid, experiment_id=run.info.experiment_id,
             classes=list(classes.products))
         describe_model(mlflow.MlflowClient(), report.model_name, report.model_version,
-                       f"Classes: {', '.join(classes.products)}. "
                        f"Trained on {len(train_rows)} images ({len(val_rows)} val) of pseudo-labels by "
-                       f"{label_teacher(settings)}, data {data_revision(settings) or 'unknown'}; encoder weights "
+                       f"{label_teacher(settings)}, data {data_revision(settings) or 'unknown'}; classes "
+                       f"{', '.join(classes.products)}; encoder weights "
                        f"{result.encoder.used}; val mean IoU {report.best_val_mean_iou:.3f}. Test IoU: set by "
                        "`prodseg promote` after evaluation.", classes)
         atomic_write_json(models_dir / "train_report.json", asdict(report))

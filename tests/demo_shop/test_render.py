@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from demo_shop.catalog import KINDS
 from demo_shop.looks import ProductLook, random_look
 from demo_shop.render import SHOTS, render
-from prodseg.classes import PRODUCT_CLASSES
 
 SIZE = 256  # half the shop's size keeps the suite fast; everything in the renderer scales with it
 
@@ -44,7 +44,7 @@ def test_same_seeds_give_identical_photos_and_other_seeds_do_not():
 
 
 def test_looks_are_deterministic_json_and_varied():
-    for class_name in PRODUCT_CLASSES:
+    for class_name in KINDS:
         look = random_look(class_name, rng(9))
         assert look == random_look(class_name, rng(9))
         assert json.loads(json.dumps(look.params)) == look.params
@@ -60,7 +60,7 @@ def test_looks_are_deterministic_json_and_varied():
         render(random_look("cup", rng(0)), "outdoor", rng(0), SIZE)
 
 
-@pytest.mark.parametrize("class_name", PRODUCT_CLASSES)
+@pytest.mark.parametrize("class_name", KINDS)
 def test_every_class_renders_one_product_of_sensible_size_in_both_shots(class_name):
     for shot in SHOTS:
         for seed in range(2):
@@ -92,7 +92,7 @@ def test_open_structures_leave_holes_in_the_mask(class_name, wanted):
 
 
 def test_studio_background_is_light_away_from_the_floor_shadow():
-    for i, class_name in enumerate(PRODUCT_CLASSES):
+    for i, class_name in enumerate(KINDS):
         img, mask = shoot(class_name, "studio", i)
         for corner in (np.s_[:12, :12], np.s_[:12, -12:]):
             assert img[corner][~mask[corner]].mean() > 200, (class_name, img[corner].mean())
@@ -101,7 +101,7 @@ def test_studio_background_is_light_away_from_the_floor_shadow():
 def test_lifestyle_backgrounds_are_busier_than_studio_ones():
     def background_spread(shot):
         spreads = []
-        for i, class_name in enumerate(PRODUCT_CLASSES):
+        for i, class_name in enumerate(KINDS):
             img, mask = shoot(class_name, shot, 20 + i)
             spreads.append(img[~mask].astype(float).std())
         return np.array(spreads)

@@ -8,8 +8,7 @@ import pandas as pd
 from PIL import Image
 
 from demo_shop.catalog import FAULTS, plan_products
-from demo_shop.generate import generate_shop
-from prodseg.classes import class_id
+from demo_shop.generate import DEMO_CLASSES, generate_shop
 from prodseg.fileio import sha256_file
 from prodseg.settings import ShopConfig
 
@@ -43,7 +42,7 @@ def test_generated_shop_layout_truth_and_pages(faulty_shop):
         assert sha256_file(photo) == row.image_sha256
         mask = np.asarray(Image.open(truth / row.mask))
         assert mask.shape == Image.open(photo).size[::-1]
-        assert set(np.unique(mask).tolist()) == {0, class_id(row.class_name)}
+        assert set(np.unique(mask).tolist()) == {0, DEMO_CLASSES.id(row.class_name)}
     photos = images[images["fault"].isna()]
     assert 512 == photos["width"].min() == photos["width"].max()
     studio = (photos["shot"] == "studio").mean()

@@ -2,7 +2,14 @@
 
 import pytest
 
+import numpy as np
+
+from evaluation.baselines import AverageMask
+from evaluation.candidates import served_mean_iou
 from evaluation.coco_map import box_map50
+from evaluation.data import ref_id
+from prodseg.classes import ClassList
+from prodseg.settings import EvaluateConfig
 from evaluation.scores import Predictions, product_iou, score
 from prodseg.instances import detect
 from tests.prodseg.test_instances import one_hot_probs, square
@@ -11,7 +18,7 @@ from tests.prodseg.test_instances import one_hot_probs, square
 def test_shifted_square_scores_iou_dice_and_accuracy_by_hand():
     ref, pred = square(), square(cols=(3, 7))          # 16 px each, 12 shared, union 20
     preds = Predictions(pred[None], [detect(one_hot_probs(pred))])
-    result = score(preds, ref[None])
+    result = score(preds, ref[None], ClassList(("couch", "chair")))
     background_iou = 44 / 52                            # 64 - 20 px are background in both
     assert result["per_class_iou"] == {"couch": pytest.approx(0.6)}
     assert result["mean_iou"] == pytest.approx((0.6 + background_iou) / 2, abs=1e-4)
@@ -25,6 +32,21 @@ def test_right_shape_with_the_wrong_class_scores_zero_product_iou():
     ref = square()
     assert product_iou(ref, square(value=2)) == 0.0
     assert product_iou(ref, ref) == 1.0
+
+
+def test_a_truth_class_the_model_does_not_know_counts_as_wrong_class():
+    """A shop photo of a `table`, scored on a model of couches and chairs: right shape, wrong class."""
+    classes = ClassList(("couch", "chair"))
+    assert ref_id(classes, "chair") == 2 and ref_id(classes, "table") == 3
+    ref, pred = square(value=ref_id(classes, "table")), square(value=1)
+    probs = one_hot_probs(pred, n=len(classes))
+    result = score(Predictions(pred[None], [detect(probs)]), ref[None], classes)
+    assert result["per_image_iou"] == [0.0] and result["foreground_iou"] == 1.0
+    assert result["per_class_iou"] == {"couch": 0.0} and result["box_map50"] == 0.0
+    assert served_mean_iou(probs[None], ref[None], EvaluateConfig()) == pytest.approx(np.mean([1.0, 0.0, 0.0]))
+    # The average-mask baseline answers with the model's classes only, whatever the references hold.
+    average = AverageMask(np.stack([ref, square(value=2)]), len(classes))
+    assert average.class_id == 2 and average.probs(np.zeros((1, 8, 8, 3))).shape == (1, 8, 8, 3)
 
 
 def test_box_map_cases():

@@ -21,3 +21,16 @@ def test_the_weights_used_are_named_and_the_ones_asked_for_when_they_differ(tmp_
     assert "encoder weights npm," in _student_line(settings, encoder_weights_used="npm", encoder_weights_requested="npm")
     # A report from before the field existed still reads.
     assert "encoder weights pretrained," in _student_line(settings, pretrained_encoder=True)
+
+
+def test_each_stages_class_list_is_shown_and_a_stale_one_is_flagged(tmp_path):
+    from prodseg.classes import ClassList
+    from prodseg.status import _class_lines
+
+    settings = make_settings(tmp_path, tmp_path / "shop")
+    assert _class_lines(settings) == []
+    ClassList(("table", "chair")).save(settings.catalog_classes_path)
+    ClassList(("table", "chair")).save(settings.label_classes_path)
+    ClassList(("couch",)).save(settings.model_classes_path)
+    assert _class_lines(settings) == ["classes (catalog): 2: table, chair", "classes (labels): 2: table, chair",
+                                      "classes (model): 1: couch (differs from the catalog's: run the stages after it)"]
