@@ -17,7 +17,7 @@ import pandas as pd
 from demo_shop.generate import generate_shop
 from demo_shop.server import running_shop
 from prodseg.classes import ClassList
-from prodseg.fileio import atomic_write_json, atomic_write_parquet
+from prodseg.fileio import all_or_nothing, atomic_write_json, atomic_write_parquet
 from prodseg.settings import CrawlConfig, Settings
 from scrapers.catalog import fold_records
 from prodseg.journal import Journal
@@ -160,9 +160,9 @@ def build_catalog(settings: Settings, site: SiteConfig | None = None) -> tuple[p
                for r in Journal(journal).records()]
     records, classes = catalog_classes(site, records)
     catalog, stats = fold_records(records, classes)
-    # The list first: a catalog is never newer than the class list its ids index.
-    classes.save(settings.catalog_classes_path)
-    atomic_write_parquet(settings.catalog_path, catalog)
+    with all_or_nothing():   # the catalog and the class list its ids index are swapped in together
+        atomic_write_parquet(settings.catalog_path, catalog)
+        classes.save(settings.catalog_classes_path)
     return catalog, stats
 
 
