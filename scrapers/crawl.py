@@ -145,9 +145,9 @@ def catalog_classes(site: SiteConfig, records: list[dict]) -> tuple[list[dict], 
                for r in records]
     try:
         return records, site.class_list(r.get("class_name") for r in records)
-    except ValueError:
-        raise CrawlError(f"site {site.name}: no product has a category to make a class of; declare the "
-                         "shop's `classes` in its site YAML (see README, Configuration)") from None
+    except ValueError as exc:   # e.g. no product has a category to make a class of
+        raise CrawlError(f"site {site.name}: no class list for the catalog ({exc}); declare the shop's "
+                         "`classes` in its site YAML (README, The shop's classes)") from None
 
 
 def build_catalog(settings: Settings, site: SiteConfig | None = None) -> tuple[pd.DataFrame, object]:

@@ -80,3 +80,15 @@ def test_a_category_that_maps_to_no_class_is_handled_as_configured(tmp_path, fau
     known = catalog.dropna(subset=["class_name"])
     assert [classes.id(n) for n in known["class_name"]] == known["class_id"].tolist()
     assert json.loads(settings.crawl_report_path.read_text())["classes"] == report.classes
+
+
+def test_a_catalog_with_no_class_to_list_is_a_clear_crawl_error(tmp_path):
+    from scrapers.crawl import CrawlError, catalog_classes
+
+    bare = load_site(write_site(tmp_path / "s.yaml"))
+    with pytest.raises(CrawlError, match="no class list for the catalog .*declare the shop's `classes`"):
+        catalog_classes(bare, [{"site": "t", "category": None}])
+    # The site's own records are classed again from their category text; another site's keep their class.
+    records, classes = catalog_classes(bare, [{"site": "t", "category": "Home > Floor Lamps", "class_name": "x"},
+                                              {"site": "u", "category": "Mugs", "class_name": "cup"}])
+    assert [r["class_name"] for r in records] == ["floor-lamps", "cup"] and classes.products == ("cup", "floor-lamps")
