@@ -42,6 +42,7 @@ class CrawlReport:
     pages_without_product: int
     product_pages_skipped: int           # already in the journal: not fetched again
     figures: dict[str, float]            # elapsed_s, pages_per_s, product_pages_per_s, images_per_s
+    pages_dropped: dict[str, int] = field(default_factory=dict)  # reason -> product pages of this run without a product
     rows_per_class: dict[str, int] = field(default_factory=dict)
     limits_hit: list[str] = field(default_factory=list)  # the crawl.max_* bounds that stopped or cut the crawl
 
@@ -50,7 +51,8 @@ class CrawlReport:
         limits = f"; stopped early by {', '.join(self.limits_hit)}" if self.limits_hit else ""
         return (f"crawl {self.site}: {self.catalog_rows} catalog rows ({self.new_images} new images) from "
                 f"{self.products} products; dropped {sum(self.dropped.values())} images {self.dropped or ''}, "
-                f"{self.duplicate_images} duplicates; {f.get('product_pages_per_s', 0):.1f} product pages/s "
+                f"{self.duplicate_images} duplicates; {self.pages_without_product} pages without a product "
+                f"{self.pages_dropped or ''}; {f.get('product_pages_per_s', 0):.1f} product pages/s "
                 f"-> {self.catalog_path}{limits}")
 
 
@@ -204,6 +206,8 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
         dropped=dict(sorted(fold.drops.items())),
         pages_without_product=scrapy_stats.get("prodseg/pages_without_product", 0),
         product_pages_skipped=scrapy_stats.get("prodseg/product_pages_skipped", 0),
+        pages_dropped={k.rsplit("/", 1)[-1]: v for k, v in sorted(scrapy_stats.items())
+                       if k.startswith("prodseg/pages_without_product/")},
         figures=run_stats["figures"],
         rows_per_class=catalog["class_name"].fillna("(unknown)").value_counts().sort_index().to_dict(),
         limits_hit=limits_hit(run_stats["reason"], scrapy_stats, settings.config.crawl),
