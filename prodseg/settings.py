@@ -200,6 +200,10 @@ class ServeConfig(_Section):
     queue_timeout_s: PositiveFloat = 20     # wait this long for a worker or the decode budget, then 503
     body_timeout_s: PositiveFloat = 60      # a request body must have arrived by then, else 408
     max_in_flight: PositiveInt = 64         # requests at once (not /health); more get a quick 503
+    upload_slots: PositiveInt = 4           # uploads read and processed at once; the rest wait unread, then 503
+    header_timeout_s: PositiveFloat = 10    # a request line + headers must arrive within this, else 408 and close
+    keep_alive_s: PositiveFloat = 5         # an idle kept-alive connection is closed after this
+    max_header_bytes: int = Field(16_384, ge=1024)  # request line + headers; more: 400 and close
     warn_score: Fraction = 0.6              # a cut-out scoring below this is flagged as weak
     warn_border: Fraction = 0.25            # ... or one covering more than this share of the photo's edge
     edge_subpixel: bool = True              # mask edges follow the model's probabilities, not its pixel grid

@@ -45,6 +45,7 @@ class CrawlReport:
     pages_without_product: int
     product_pages_skipped: int           # already in the journal: not fetched again
     figures: dict[str, float]            # elapsed_s, pages_per_s, product_pages_per_s, images_per_s
+    pages_dropped: dict[str, int] = field(default_factory=dict)  # reason -> product pages of this run without a product
     rows_per_class: dict[str, int] = field(default_factory=dict)   # images per class, "(unknown)" for none
     classes: list[str] = field(default_factory=list)                 # the catalog's product classes, in id order
     products_per_class: dict[str, int] = field(default_factory=dict)
@@ -57,7 +58,8 @@ class CrawlReport:
         unclassed = f" ({self.products_without_class} without a class)" if self.products_without_class else ""
         return (f"crawl {self.site}: {self.catalog_rows} catalog rows ({self.new_images} new images) from "
                 f"{self.products} products{unclassed} in {len(self.classes)} classes; dropped {sum(self.dropped.values())} images {self.dropped or ''}, "
-                f"{self.duplicate_images} duplicates; {f.get('product_pages_per_s', 0):.1f} product pages/s "
+                f"{self.duplicate_images} duplicates; {self.pages_without_product} pages without a product "
+                f"{self.pages_dropped or ''}; {f.get('product_pages_per_s', 0):.1f} product pages/s "
                 f"-> {self.catalog_path}{limits}")
 
 
@@ -234,6 +236,8 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
         dropped=dict(sorted(fold.drops.items())),
         pages_without_product=scrapy_stats.get("prodseg/pages_without_product", 0),
         product_pages_skipped=scrapy_stats.get("prodseg/product_pages_skipped", 0),
+        pages_dropped={k.rsplit("/", 1)[-1]: v for k, v in sorted(scrapy_stats.items())
+                       if k.startswith("prodseg/pages_without_product/")},
         figures=run_stats["figures"],
         rows_per_class=catalog["class_name"].fillna(NO_CLASS).value_counts().sort_index().to_dict(),
         classes=list(ClassList.load(settings.catalog_classes_path).products),

@@ -1,25 +1,41 @@
-"""Product fields from a product page: schema.org JSON-LD first, config selectors on top.
+"""Product fields from a product page: schema.org JSON-LD, then microdata, then OpenGraph;
+config selectors override any of them, field by field.
 
-Plain functions over a ``parsel.Selector`` so tests call them on HTML strings.
+Plain functions over a ``parsel.Selector`` so tests call them on HTML strings. extruct reads microdata
+and OpenGraph; JSON-LD is read here, block by block, because extruct drops every JSON-LD block of a page
+when one of them is invalid.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
+import extruct
 from parsel import Selector
 
+from scrapers.prices import parse_price
+
 log = logging.getLogger(__name__)
+
+FIELDS = ("product_id", "title", "category", "price", "currency", "images")
+
+
+class NoProduct(ValueError):
+    """A product page that yields no catalog item; ``reason`` is short and machine-readable."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 def _jsonld_objects(sel: Selector) -> Iterator[dict]:
     for raw in sel.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, strict=False)
         except json.JSONDecodeError as exc:
             log.debug("skipping invalid JSON-LD block: %s", exc)
             continue
@@ -27,17 +43,17 @@ def _jsonld_objects(sel: Selector) -> Iterator[dict]:
         while stack:
             node = stack.pop()
             if isinstance(node, list):
-                stack.extend(node)
+                stack.extend(reversed(node))
             elif isinstance(node, dict):
                 yield node
                 if "@graph" in node:
                     stack.append(node["@graph"])
 
 
-def _is_product(node: dict) -> bool:
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return any(str(k).rsplit("/", 1)[-1] == "Product" for k in kinds)
+def _is(node: dict, kind: str) -> bool:
+    kinds = node.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return any(str(k).rsplit("/", 1)[-1] == kind for k in kinds)
 
 
 def _text(value: Any) -> str | None:
@@ -53,9 +69,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _first_text(value: Any) -> str | None:
+    return _first_text(value[0]) if isinstance(value, list) and value else _text(value)
+
+
 def _image_urls(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [value]
+        return [value.strip()] if value.strip() else []
     if isinstance(value, dict):
         url = value.get("contentUrl") or value.get("url")
         return [url] if isinstance(url, str) else []
@@ -64,28 +84,81 @@ def _image_urls(value: Any) -> list[str]:
     return []
 
 
-def _offer(offers: Any) -> tuple[Any, str | None]:
-    if isinstance(offers, list):
-        offers = offers[0] if offers else {}
-    if not isinstance(offers, dict):
-        return None, None
-    price = offers.get("price", offers.get("lowPrice"))
-    return price, _text(offers.get("priceCurrency"))
+def _priced(fields: dict, price: Any, currency: Any) -> dict:
+    fields["price"], fields["currency"] = parse_price(price, currency)
+    return fields
+
+
+def _schema_product(node: dict) -> dict:
+    """Fields of a schema.org Product, as JSON-LD or extruct's uniform microdata gives it."""
+    offers = node.get("offers")
+    offer = (offers[0] if offers else {}) if isinstance(offers, list) else offers
+    offer = offer if isinstance(offer, dict) else {}
+    return _priced({
+        "product_id": _first_text(node.get("sku") or node.get("productID") or node.get("mpn")),
+        "title": _first_text(node.get("name")),
+        "category": _text(node.get("category")),
+        "images": _image_urls(node.get("image")),
+    }, offer.get("price", offer.get("lowPrice")), _first_text(offer.get("priceCurrency")))
+
+
+def _breadcrumb(nodes: Iterable[dict]) -> list[str]:
+    """Names of the first BreadcrumbList's items, in position order."""
+    for node in nodes:
+        if _is(node, "BreadcrumbList"):
+            items = node.get("itemListElement") or []
+            items = [i for i in (items if isinstance(items, list) else [items]) if isinstance(i, dict)]
+            items.sort(key=lambda i: float(i.get("position") or 0))
+            return [n for n in (_text(i.get("name")) or _text(i.get("item")) for i in items) if n]
+    return []
+
+
+def _schema_fields(nodes: list[dict]) -> dict:
+    """The first Product among ``nodes``, its category falling back to the page's breadcrumb."""
+    product = next((n for n in nodes if _is(n, "Product")), None)
+    if product is None:
+        return {}
+    fields = _schema_product(product)
+    crumbs = _breadcrumb(nodes)
+    if crumbs and crumbs[-1] == fields["title"]:  # the trail usually ends with the product itself
+        crumbs = crumbs[:-1]
+    if not fields["category"] and crumbs:
+        fields["category"] = " > ".join(crumbs)
+    return fields
 
 
 def from_jsonld(sel: Selector) -> dict:
-    """Fields of the first schema.org Product on the page (empty dict when there is none)."""
-    for node in _jsonld_objects(sel):
-        if _is_product(node):
-            price, currency = _offer(node.get("offers"))
-            return {
-                "product_id": _text(node.get("sku") or node.get("productID") or node.get("mpn")),
-                "title": _text(node.get("name")),
-                "category": _text(node.get("category")),
-                "price": price,
-                "currency": currency,
-                "images": _image_urls(node.get("image")),
-            }
+    """Fields of the first schema.org Product in the page's JSON-LD (empty dict when there is none)."""
+    return _schema_fields(list(_jsonld_objects(sel)))
+
+
+def _embedded(sel: Selector, page_url: str, syntax: str) -> list[dict]:
+    found = extruct.extract(sel.root, base_url=page_url, syntaxes=[syntax], uniform=True,
+                            with_og_array=True, errors="log")
+    return found.get(syntax, [])
+
+
+def from_microdata(sel: Selector, page_url: str) -> dict:
+    """Fields of the first ``itemtype=".../Product"`` item (empty dict when there is none)."""
+    return _schema_fields(_embedded(sel, page_url, "microdata"))
+
+
+OG_PRODUCT_TYPES = ("product", "og:product", "product.item", "product.group")
+
+
+def from_opengraph(sel: Selector, page_url: str) -> dict:
+    """Fields from OpenGraph product tags; only a page whose ``og:type`` is a product counts."""
+    for og in _embedded(sel, page_url, "opengraph"):
+        if str(og.get("@type", "")).strip().lower() not in OG_PRODUCT_TYPES:
+            continue
+        return _priced({
+            "product_id": _first_text(og.get("product:retailer_item_id") or og.get("product:sku")
+                                      or og.get("product:mfr_part_no")),
+            "title": _first_text(og.get("og:title")),
+            "category": _first_text(og.get("product:category")),
+            "images": _image_urls(og.get("og:image") or og.get("og:image:url") or og.get("og:image:secure_url")),
+        }, og.get("product:price:amount") or og.get("og:price:amount"),
+            _first_text(og.get("product:price:currency") or og.get("og:price:currency")))
     return {}
 
 
@@ -101,45 +174,34 @@ def from_selectors(sel: Selector, selectors: dict[str, str]) -> dict:
             out[field] = " > ".join(values) or None
         else:
             out[field] = values[0] if values else None
+    if "price" in out or "currency" in out:
+        _priced(out, out.get("price"), out.get("currency"))
     return out
 
 
-def parse_price(value: Any) -> float | None:
-    """``"€1,299.00"`` -> 1299.0; ``"12,50 EUR"`` -> 12.5; None when no number."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = re.search(r"\d[\d.,\s]*", str(value))
-    if not match:
-        return None
-    number = re.sub(r"\s", "", match.group()).rstrip(".,")
-    if "," in number and ("." not in number or number.rfind(",") > number.rfind(".")):
-        number = number.replace(".", "").replace(",", ".")  # decimal comma
-    else:
-        number = number.replace(",", "")
-    try:
-        return float(number)
-    except ValueError:
-        return None
+def extract_product(sel: Selector, page_url: str, selectors: dict[str, str]) -> dict:
+    """The product on a page; raises ``NoProduct`` when the page has no title or no image.
 
-
-def extract_product(sel: Selector, page_url: str, selectors: dict[str, str]) -> dict | None:
-    """The product on a page, or None when the page carries no usable product data.
-
-    Image URLs come back absolute and de-duplicated in page order; a missing
-    product id falls back to the last segment of the page URL path.
+    Each field comes from the first source that has it: selectors, JSON-LD, microdata, OpenGraph.
+    Image URLs come back absolute and de-duplicated in page order; a missing product id falls
+    back to the last segment of the page URL path.
     """
-    fields = {**from_jsonld(sel), **{k: v for k, v in from_selectors(sel, selectors).items() if v}}
-    if not fields.get("title") or not fields.get("images"):
-        return None
+    sources = {"selectors": from_selectors(sel, selectors), "json-ld": from_jsonld(sel),
+               "microdata": from_microdata(sel, page_url), "opengraph": from_opengraph(sel, page_url)}
+    fields = {f: next((s[f] for s in sources.values() if s.get(f) not in (None, "", [])), None) for f in FIELDS}
+    found = [name for name, s in sources.items() if any(v not in (None, "", []) for v in s.values())]
+    if not found:
+        raise NoProduct("no_product_data", "no JSON-LD, microdata or OpenGraph product, no selector matched")
+    for field in ("title", "images"):
+        if not fields[field]:
+            raise NoProduct(f"no_{field}", f"none in {', '.join(found)}")
     images = list(dict.fromkeys(urljoin(page_url, u) for u in fields["images"]))
-    product_id = fields.get("product_id") or urlsplit(page_url).path.rstrip("/").rsplit("/", 1)[-1]
+    product_id = fields["product_id"] or urlsplit(page_url).path.rstrip("/").rsplit("/", 1)[-1]
     return {
         "product_id": str(product_id),
         "title": fields["title"],
-        "category": fields.get("category"),
-        "price": parse_price(fields.get("price")),
-        "currency": fields.get("currency"),
+        "category": fields["category"],
+        "price": fields["price"],
+        "currency": fields["currency"],
         "image_urls": images,
     }

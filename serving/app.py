@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from prodseg.classes import PRODUCT_CLASSES
 from prodseg.settings import Settings
-from serving.admission import Admission
+from serving.admission import Admission, UploadSlots
 from serving.body_limit import BodyLimit
 from serving import device
 from serving.budget import ServerBusy
@@ -137,7 +137,10 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=serve.max_upload_bytes + MULTIPART_SLACK,
                        message=f"upload too large: over the limit of {serve.max_upload_bytes:,} bytes",
                        timeout=serve.body_timeout_s)
-    # Added last: outside BodyLimit, refuses first. Liveness and metrics answer even when busy.
+    # Outside BodyLimit: an upload's body is read (and its body_timeout_s runs) only once it has a slot.
+    app.add_middleware(UploadSlots, limit=serve.upload_slots, timeout=serve.queue_timeout_s,
+                       paths=("/predict", "/segment"))
+    # Added last: outside UploadSlots, refuses first. Liveness and metrics answer even when busy.
     app.add_middleware(Admission, limit=serve.max_in_flight, exempt=("/health", "/metrics"))
 
     async def read_capped(image: UploadFile) -> bytes:

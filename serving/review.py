@@ -137,4 +137,4 @@ def run_review(settings: Settings, host: str, port: int, no_auth_local: bool) ->
     from serving.server import uvicorn_config
 
     app = create_review_app(settings, review_token(settings, host, no_auth_local))
-    uvicorn.Server(uvicorn_config(app, host, port)).run()
+    uvicorn.Server(uvicorn_config(app, host, port, settings.config.serve)).run()

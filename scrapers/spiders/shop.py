@@ -10,7 +10,7 @@ from pathlib import Path
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule
 
-from scrapers.extract import extract_product
+from scrapers.extract import NoProduct, extract_product
 from scrapers.items import ProductItem
 from prodseg.journal import Journal
 from scrapers.journal import done_pages, known_images
@@ -60,10 +60,12 @@ class ShopSpider(CrawlSpider):
 
     def parse_product(self, response):
         self.crawler.stats.inc_value("prodseg/product_pages")
-        fields = extract_product(response.selector, response.url, self.site.selectors)
-        if fields is None:
+        try:
+            fields = extract_product(response.selector, response.url, self.site.selectors)
+        except NoProduct as exc:
             self.crawler.stats.inc_value("prodseg/pages_without_product")
-            log.warning("no product data (title and images) on %s", response.url)
+            self.crawler.stats.inc_value(f"prodseg/pages_without_product/{exc.reason}")
+            log.warning("page dropped (%s): %s %s", exc.reason, response.url, exc.detail)
             return
         yield ProductItem(
             site=self.site.name,

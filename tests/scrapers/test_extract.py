@@ -3,7 +3,8 @@ import json
 import pytest
 from parsel import Selector
 
-from scrapers.extract import extract_product, parse_price
+from scrapers.extract import NoProduct, extract_product
+from scrapers.prices import parse_price
 
 URL = "https://shop.example/p/oslo-sofa/"
 
@@ -48,17 +49,31 @@ def test_selectors_override_and_work_without_jsonld():
                  "product_id": "//div/@data-sku", "images": "img.g::attr(src)"}
     out = extract_product(page(body=body), URL, selectors)
     assert out == {"product_id": "C-7", "title": "Lund Chair", "category": "Home > Chairs", "price": 1299.0,
-                   "currency": None, "image_urls": ["https://shop.example/1.jpg", "https://shop.example/2.jpg"]}
+                   "currency": "EUR", "image_urls": ["https://shop.example/1.jpg", "https://shop.example/2.jpg"]}
 
 
-def test_a_page_without_title_or_images_is_no_product():
-    assert extract_product(page(body="<h1>Oops</h1>"), URL, {"title": "h1::text"}) is None
-    assert extract_product(page({"@type": "Product", "name": "No photos"}), URL, {}) is None
+def test_a_page_without_title_or_images_is_no_product_and_says_why():
+    with pytest.raises(NoProduct) as no_images:
+        extract_product(page(body="<h1>Oops</h1>"), URL, {"title": "h1::text"})
+    assert no_images.value.reason == "no_images" and "selectors" in no_images.value.detail
+    with pytest.raises(NoProduct) as no_images:
+        extract_product(page({"@type": "Product", "name": "No photos"}), URL, {})
+    assert no_images.value.reason == "no_images" and "json-ld" in no_images.value.detail
+    with pytest.raises(NoProduct, match="no_product_data"):
+        extract_product(page(body="<p>just text</p>"), URL, {"title": "h2::text"})
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ("€1,299.00", 1299.0), ("12,50 EUR", 12.5), ("1.299,95", 1299.95), (" 7 ", 7.0), (19.9, 19.9),
-    ("free", None), (None, None),
+    ("€1,299.00", (1299.0, "EUR")), ("12,50 EUR", (12.5, "EUR")), ("1.299,95", (1299.95, None)),
+    (" 7 ", (7.0, None)), (19.9, (19.9, None)), ("$349.99", (349.99, "USD")), ("349,99 €", (349.99, "EUR")),
+    ("1.299,00 €", (1299.0, "EUR")), ("£1,299", (1299.0, "GBP")), ("EUR 12", (12.0, "EUR")),
+    ("12.50 USD", (12.5, "USD")), ("CHF 49.90", (49.9, "CHF")), ("1 299,00 kr", (1299.0, None)),  # kr: 5 currencies
+    ("Free", (0.0, None)), ("call us", (None, None)), (None, (None, None)),
 ])
 def test_parse_price(raw, expected):
     assert parse_price(raw) == expected
+
+
+def test_an_explicit_currency_wins_over_the_written_one():
+    assert parse_price("$12.50", "cad") == (12.5, "CAD")
+    assert parse_price("12,50", "EUR") == (12.5, "EUR")

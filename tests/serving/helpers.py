@@ -10,8 +10,10 @@ plumbing matters.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -159,3 +161,33 @@ def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None =
     if alias:
         client.set_registered_model_alias(NAME, alias, version)
     return version
+
+
+def stalled_upload(url: str) -> socket.socket:
+    """A socket that sent a request's headers and a sliver of its 200 kB body, then went quiet."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    head = (b'--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+            b"Content-Type: image/png\r\n\r\n")
+    sock.sendall(b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                 b"Content-Length: 200000\r\n\r\n" + head + b"\x89PNG" + bytes(1000))
+    return sock
+
+
+def read_response(sock: socket.socket, timeout: float) -> tuple[int, dict]:
+    """Status and JSON body of the one response on ``sock``."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers["content-type"] == "application/json", lines
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside the body"
+        body += chunk
+    return int(lines[0].split()[1]), json.loads(body)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from serving.budget import PixelBudget, ServerBusy
-from tests.serving.helpers import encoded, photo, serve_process
+from tests.serving.helpers import encoded, photo, read_response, serve_process, stalled_upload
 
 BODY_TIMEOUT = 8  # long enough for the checks made while uploads stall, on a busy machine
 MAX_IN_FLIGHT = 6
@@ -24,38 +23,8 @@ STALLED = 10
 def server(models_dir, catalog_data, tmp_path_factory):
     with serve_process(tmp_path_factory.mktemp("serve-limits"), models_dir / "dark-int8.tflite", catalog_data,
                        workers=1, body_timeout_s=BODY_TIMEOUT, max_in_flight=MAX_IN_FLIGHT,
-                       queue_timeout_s=0.2) as (url, _pid):
+                       upload_slots=MAX_IN_FLIGHT, queue_timeout_s=0.2) as (url, _pid):
         yield url
-
-
-def stalled_upload(url: str) -> socket.socket:
-    """A socket that sent a request's headers and a sliver of its 200 kB body, then went quiet."""
-    host, port = url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
-    head = (b'--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
-            b"Content-Type: image/png\r\n\r\n")
-    sock.sendall(b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                 b"Content-Length: 200000\r\n\r\n" + head + b"\x89PNG" + bytes(1000))
-    return sock
-
-
-def read_response(sock: socket.socket, timeout: float) -> tuple[int, dict]:
-    """Status and JSON body of the one response on ``sock``."""
-    sock.settimeout(timeout)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed before a response: {data!r}"
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    assert headers["content-type"] == "application/json", lines
-    while len(body) < int(headers["content-length"]):
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed inside the body"
-        body += chunk
-    return int(lines[0].split()[1]), json.loads(body)
 
 
 def test_stalled_uploads_get_408_json_and_health_keeps_answering(server):
