@@ -425,6 +425,21 @@ class Settings:
         return self.data_dir / "models"
 
     @property
+    def model_classes_path(self) -> Path:
+        """The trained model's class list (``prodseg.classes.ClassList``), beside student.keras."""
+        return self.models_dir / "classes.json"
+
+    @property
+    def label_classes_path(self) -> Path:
+        """The class list the labels were drawn with."""
+        return self.labels_dir / "classes.json"
+
+    @property
+    def catalog_classes_path(self) -> Path:
+        """The crawled catalog's class list."""
+        return self.raw_dir / "classes.json"
+
+    @property
     def tflite_dir(self) -> Path:
         return self.data_dir / "tflite"   # beside data/models, not in it: DVC outs may not nest
 
