@@ -27,10 +27,6 @@ def legacy_classes(outputs: int) -> ClassList:
     return ClassList(tuple(f"class-{i}" for i in range(1, outputs)))
 
 
-def is_legacy(classes: ClassList) -> bool:
-    return classes == legacy_classes(len(classes))
-
-
 def version_classes(client, version) -> ClassList | None:
     """A registered version's (``client``: an MlflowClient) class list: its tag ``classes``, else its run's artifact ``classes.json``;
     None when it has neither (registered before models carried one). A list that is there but broken raises."""
