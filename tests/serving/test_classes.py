@@ -134,3 +134,16 @@ def test_the_page_and_the_device_runtime_name_the_models_classes(root, table_fil
         page.fill("#search", "table")   # the gallery's search knows no table: the catalog sells none
         expect(page.locator(".product")).to_have_count(0)
     assert not errors, errors
+
+
+def test_the_review_pickers_classes_are_the_labels_list(tmp_path):
+    import pandas as pd
+
+    from serving.review import label_classes
+
+    settings = serve_settings(tmp_path)
+    settings.labels_dir.mkdir(parents=True)
+    pd.DataFrame({"class_name": ["table", "lamp", None, "table"]}).to_parquet(settings.labels_dir / "labels.parquet")
+    assert label_classes(settings) == ["lamp", "table"]   # labels drawn before they carried a list: what they hold
+    SHOP.save(settings.label_classes_path)
+    assert label_classes(settings) == ["lamp", "table", "rug"]   # the list they were drawn with, in its order
