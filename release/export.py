@@ -1,9 +1,9 @@
 """``run_export``: the student as TFLite fp32, fp16 and int8, each sized, timed and scored on the test split.
 
-Each file gets its class list beside it (``student-<variant>.classes.json``, from ``data/models/classes.json``),
-and the list is in ``export_report.json``. A variant that loses more test mean IoU than ``export.iou_tolerance`` against the Keras model is
+A variant that loses more test mean IoU than ``export.iou_tolerance`` against the Keras model is
 marked unfit (the server skips it). The files go to ``data/tflite`` and to the model version's
-MLflow run, under ``tflite/``, with the figures as version tags.
+MLflow run, under ``tflite/``, with the figures as version tags. Each file's class list goes beside it
+(``student-<variant>.classes.json``, from ``data/models/classes.json``) and into ``export_report.json``.
 """
 
 from __future__ import annotations
