@@ -84,9 +84,11 @@ def shared_comparison(ours: dict, theirs: dict) -> Comparison:
 def version_tags(evaluation: dict, export: dict | None, revision: str | None,
                  classes: ClassList | None = None) -> dict[str, object]:
     student = evaluation["student"]
-    tags = {**({CLASSES_TAG: classes_tag(classes)} if classes else {}),"test_mean_iou": student["test_mean_iou"], "test_box_map50": student["box_map50"],
+    tags = {"test_mean_iou": student["test_mean_iou"], "test_box_map50": student["box_map50"],
             "size_mb.keras": student["size_mb"], "latency_ms.keras": student["latency_ms"],
             "data_revision": revision or "none"}
+    if classes is not None:
+        tags[CLASSES_TAG] = classes_tag(classes)
     if student.get("truth_mean_iou") is not None:
         tags["truth_mean_iou"] = student["truth_mean_iou"]
     for variant, d in (export or {}).get("variants", {}).items():

@@ -6,7 +6,7 @@ the Keras fallback is the registered model itself. Downloads are cached under
 
 The model's class list comes with it: the version's tag ``classes`` (else its artifact ``classes.json``), or
 for a file the ``<file>.classes.json`` (else ``classes.json``) beside it. A model with none is served as
-``class-1..N`` with a warning (``serving.predictor``).
+``class-1..N`` with a warning (``served_classes``).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def from_path(path: Path) -> ModelSource:
 def served_classes(source: ModelSource, outputs: int) -> ClassList:
     """The class list answers are named from: the model's own, or ``class-1..N`` (warned) for one without."""
     if source.classes is None:
-        log.warning("%s carries no class list (registered before models did): its classes are served as "
+        log.warning("%s carries no class list (made before models carried one): its classes are served as "
                     "class-1..%d; export it again or pass a .classes.json beside the file", source.label, outputs - 1)
         return legacy_classes(outputs)
     if len(source.classes) != outputs:
