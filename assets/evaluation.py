@@ -98,6 +98,7 @@ def champion(context: dg.AssetExecutionContext, settings: SettingsResource) -> d
         (context.log.info if notice.ok else context.log.warning)(f"notified {notice}")
     return dg.MaterializeResult(metadata={
         "version": result.version, "promoted": result.promoted, "reason": result.reason,
+        "comparison": result.comparison,
         "previous_champion": result.previous_champion or "none", "test_mean_iou": result.score,
         "champion_test_mean_iou": result.champion_score if result.champion_score is not None else result.score,
         "servers_notified": dg.MetadataValue.md("\n".join(f"- {n}" for n in notices) or "none"),

@@ -131,7 +131,8 @@ def cmd_promote(args) -> int:
 
     settings = _settings(args)
     result = run_promote(settings)
-    print(f"v{result.version}: {'champion' if result.promoted else 'challenger'} ({result.reason})")
+    print(f"v{result.version}: {'champion' if result.promoted else 'challenger'} ({result.reason}; "
+          f"compared on {result.comparison})")
     for notice in notify_servers(settings, result.moved):  # a server down is a warning: the promotion stands
         print(f"notified {notice}" if notice.ok else f"warning: server not told: {notice}",
               file=sys.stdout if notice.ok else sys.stderr)

@@ -2,7 +2,9 @@
 
 A new version becomes the ``challenger``; it takes ``champion`` only when it
 beats the current champion by a margin on the same test split (the caller
-scores the champion on that split), or when there is no champion yet.
+scores the champion on that split), or when there is no champion yet. Two models
+whose class lists differ are compared on what both can answer (the caller's
+``Comparison`` says on what); a version the caller refuses never takes ``champion``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+MEAN_IOU = "test mean IoU"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a challenger and the champion were compared: both scores on ``basis``; ``refused``: why it cannot win."""
+    score: float
+    champion_score: float | None
+    basis: str = MEAN_IOU
+    refused: str | None = None
 
 
 @dataclass
@@ -25,6 +37,7 @@ class Promotion:
     score: float
     champion_score: float | None
     previous_challenger: str | None = None
+    comparison: str = MEAN_IOU      # what the scores are: the test mean IoU, or what two class lists share
 
     @property
     def moved(self) -> bool:
@@ -40,10 +53,12 @@ def current_champion(client: MlflowClient, name: str, alias: str = CHAMPION) -> 
 
 
 def promote(client: MlflowClient, name: str, version: str, score: float, margin: float,
-            champion_score: Callable[[str], float], tags: dict[str, object] | None = None) -> Promotion:
+            champion_score: Callable[[str], float | Comparison], tags: dict[str, object] | None = None,
+            refused: str | None = None) -> Promotion:
     """Tag ``version``, make it the challenger, and make it champion if it wins.
 
-    ``champion_score(v)`` scores the current champion on the same test split as ``score``.
+    ``champion_score(v)`` scores the current champion on the same test split as ``score`` (the test mean IoU),
+    or returns a ``Comparison`` of both on another basis. ``refused``: why ``version`` may not be champion at all.
     """
     for key, value in (tags or {}).items():
         client.set_model_version_tag(name, version, key, str(value))
@@ -51,18 +66,24 @@ def promote(client: MlflowClient, name: str, version: str, score: float, margin:
     challenger = current_champion(client, name, CHALLENGER)
     client.set_registered_model_alias(name, CHALLENGER, version)
     champion = current_champion(client, name)
+    if refused:
+        return Promotion(version, False, refused, champion, score, None, challenger)
     if champion is None:
         client.set_registered_model_alias(name, CHAMPION, version)
         return Promotion(version, True, "no champion yet", None, score, None, challenger)
     if champion == version:
         return Promotion(version, True, "already champion", champion, score, score, challenger)
-    best = champion_score(champion)
-    if score >= best + margin:
+    found = champion_score(champion)
+    compared = found if isinstance(found, Comparison) else Comparison(score, found)
+    ours, best, basis = compared.score, compared.champion_score, compared.basis
+    if compared.refused:
+        return Promotion(version, False, compared.refused, champion, ours, best, challenger, basis)
+    if ours >= best + margin:
         client.set_registered_model_alias(name, CHAMPION, version)
-        return Promotion(version, True, f"beats v{champion} by {score - best:+.4f} (margin {margin})",
-                         champion, score, best, challenger)
-    return Promotion(version, False, f"does not beat v{champion} by the margin {margin} ({score - best:+.4f})",
-                     champion, score, best, challenger)
+        return Promotion(version, True, f"beats v{champion} by {ours - best:+.4f} on {basis} (margin {margin})",
+                         champion, ours, best, challenger, basis)
+    return Promotion(version, False, f"does not beat v{champion} by the margin {margin} on {basis} "
+                     f"({ours - best:+.4f})", champion, ours, best, challenger, basis)
 
 
 def list_versions(client: MlflowClient, name: str) -> list[dict]:

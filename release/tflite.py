@@ -22,6 +22,16 @@ def tflite_name(variant: str) -> str:
     return f"student-{variant}.tflite"
 
 
+def classes_name(variant: str) -> str:
+    """The class list beside a TFLite file (``prodseg.classes.ClassList`` JSON)."""
+    return classes_beside(Path(tflite_name(variant))).name
+
+
+def classes_beside(model: Path) -> Path:
+    """Where a model file's own class list lives: ``x.tflite`` -> ``x.classes.json``."""
+    return model.with_suffix(".classes.json")
+
+
 def make_interpreter(model: bytes | Path, threads: int = 1):
     """A LiteRT interpreter (``ai-edge-litert``), or TF's own where LiteRT is missing."""
     try:

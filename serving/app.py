@@ -21,7 +21,6 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from prodseg.classes import PRODUCT_CLASSES
 from prodseg.settings import Settings
 from serving.admission import Admission, UploadSlots
 from serving.body_limit import BodyLimit
@@ -163,7 +162,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     async def cut_out(data: bytes, label: str | None, crop: bool, expected: str | None = None) -> Response:
         """``expected``: the catalog's class of the photo, when known; a cut-out of another class is flagged."""
         predictor, cut = await answered(Predictor.segment, data, label, crop)
-        warnings = cutout_warnings(cut.score, cut.border, cut.label, expected, predictor.limits)
+        known = expected if expected in predictor.classes else None   # a class the model cannot name: no mismatch
+        warnings = cutout_warnings(cut.score, cut.border, cut.label, known, predictor.limits)
         return _png(cut, predictor.source.version, warnings)
 
     @app.post("/predict", summary="Product instances in a photo", responses=UPLOAD_ERRORS)
@@ -176,7 +176,8 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     @app.post("/segment", summary="The product cut out as an RGBA PNG",
               response_class=Response, responses={200: {"content": {"image/png": {}}}, **UPLOAD_ERRORS})
     async def segment(image: UploadFile = IMAGE_FIELD,
-                      label: str | None = Form(None, description=f"one of {', '.join(PRODUCT_CLASSES)}"),
+                      label: str | None = Form(None, description="one of the served model's classes "
+                                                                          "(GET /model lists them)"),
                       crop: bool = Form(False, description="crop to the product instead of the whole input")):
         """The largest product (or every instance of ``label``) at the output resolution, edges smoothed.
         A weak cut-out (see serve.warn_*) carries ``X-Cutout-Warnings`` (codes) and ``X-Cutout-Warning-Text``."""
@@ -193,13 +194,15 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
         ``requests``: per version, requests, refused (4xx), errors (5xx) and latency since the server started."""
         predictor, challenger = model.predictor, model.challenger
         height, width = predictor.size
-        return {**predictor.source.describe(), "input_size": {"width": width, "height": height},
+        return {**predictor.source.describe(), "classes": list(predictor.classes.products),
+                "class_labels": class_labels(predictor.classes.products), "input_size": {"width": width, "height": height},
                 "workers": predictor.pool.workers, "since": model.since,
                 "follow": {"every_s": serve.follow_seconds or None, "last_check": model.last_check},
                 "canary": {"share": serve.canary_share,
                            "challenger": challenger.source.describe() if challenger else None},
                 "requests": stats.summary(),
-                "device": device.describe(browser_models.of(predictor.source), serve.max_output_pixels,
+                "device": device.describe(browser_models.of(predictor.source), predictor.classes,
+                                          serve.max_output_pixels,
                                           settings.config.evaluate.min_component_frac,
                                           settings.config.evaluate.class_vote, serve.edge_sharpness)}
 
@@ -228,7 +231,9 @@ def create_app(settings: Settings, model: ServedModel | None = None) -> FastAPI:
     @app.get("/api/products", summary="The crawled products shown in the gallery")
     def products(category: str | None = Query(None, description="a product class; empty for all")) -> dict:
         gallery: Gallery = app.state.gallery
-        return {"categories": gallery.categories(), "class_labels": class_labels(),
+        # People's words for the classes of the served model and of the catalog (a class only one of them has too).
+        names = {*model.predictor.classes.products, *gallery.categories()}
+        return {"categories": gallery.categories(), "class_labels": class_labels(sorted(names)),
                 "products": gallery.listing(category)}
 
     def catalog_photo(sha256: str):

@@ -20,7 +20,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from prodseg.classes import CLASS_NAMES
+from prodseg.classes import ClassList
 from prodseg.settings import REPO_ROOT
 from release.browser import fixed_batch, output_quantization
 from serving.model_source import KERAS, ModelSource
@@ -67,14 +67,15 @@ class BrowserModels:
             return self._model
 
 
-def describe(browser: BrowserModel | None, max_output_pixels: int, min_frac: float, class_vote: bool,
+def describe(browser: BrowserModel | None, classes: ClassList, max_output_pixels: int, min_frac: float, class_vote: bool,
              sharpness: float) -> dict | None:
-    """The /model ``device`` entry: the page's model URL and the post-processing settings the server uses."""
+    """The /model ``device`` entry: the page's model URL, the served model's class list (background first, in
+    output order) and the post-processing settings the server uses."""
     if browser is None:
         return None
     scale_zero = browser.output_quantization
     return {"url": browser.url, "bytes": len(browser.data), "runtime": f"{VENDOR_URL}/core/dist/index.js",
-            "wasm": f"{VENDOR_URL}/core/wasm/", "available": VENDOR.is_dir(), "classes": list(CLASS_NAMES),
+            "wasm": f"{VENDOR_URL}/core/wasm/", "available": VENDOR.is_dir(), "classes": list(classes.names),
             "output_quantization": {"scale": scale_zero[0], "zero_point": scale_zero[1]} if scale_zero else None,
             "max_output_pixels": max_output_pixels, "min_component_frac": min_frac, "class_vote": class_vote,
             "edge_sharpness": sharpness}

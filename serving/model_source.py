@@ -3,6 +3,10 @@
 The champion's TFLite files are its MLflow run's artifacts ``tflite/student-<variant>.tflite``;
 the Keras fallback is the registered model itself. Downloads are cached under
 ``<var>/serve/models/<name>-v<version>/`` and written atomically.
+
+The model's class list comes with it: the version's tag ``classes`` (else its artifact ``classes.json``), or
+for a file the ``<file>.classes.json`` (else ``classes.json``) beside it. A model with none is served as
+``class-1..N`` with a warning (``served_classes``).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodseg.classes import ClassList
 from prodseg.settings import Settings
-from release.tflite import ARTIFACT_DIR, tflite_name
+from release.model_classes import CLASSES_TAG, legacy_classes, version_classes
+from release.tflite import ARTIFACT_DIR, classes_beside, tflite_name
 
 log = logging.getLogger(__name__)
 KERAS = "keras"
@@ -41,6 +47,8 @@ class ModelSource:
     metrics: dict[str, float] = field(default_factory=dict)
     sizes_mb: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    classes: ClassList | None = None   # None: the model carries no list (registered before models did)
+    classes_from: str | None = None    # where the list came from, for people
     # The file as resolved, read once here: a key read later would see a replaced file in both sources.
     stamp: tuple[int, ...] = field(init=False, compare=False)
 
@@ -55,14 +63,15 @@ class ModelSource:
 
     @property
     def key(self) -> tuple:
-        """Identity for reloads: same key, same model (a file copied over, moved over or touched changes its stamp)."""
-        return self.origin, self.version, self.variant, self.stamp
+        """Identity for reloads: same key, same model (a file copied over, moved over or touched changes its stamp;
+        a new class list beside it changes the classes)."""
+        return self.origin, self.version, self.variant, self.stamp, self.classes
 
     def describe(self) -> dict:
         return {"name": self.name, "version": self.version, "variant": self.variant, "aliases": list(self.aliases),
                 "origin": self.origin, "run_id": self.run_id, "file": self.path.name,
                 "file_bytes": self.stamp[1], "metrics": self.metrics, "sizes_mb": self.sizes_mb,
-                "tags": self.tags}
+                "tags": self.tags, "classes_from": self.classes_from}
 
 
 def resolve(settings: Settings) -> ModelSource:
@@ -81,7 +90,28 @@ def from_path(path: Path) -> ModelSource:
         variant = next((v for v in ("int8", "fp16", "fp32") if path.name == tflite_name(v)), "tflite")
     else:
         raise ModelUnavailable(f"model file {path} is neither .tflite nor .keras")
-    return ModelSource(path, variant, path.name, origin=str(path))
+    beside = next((p for p in (classes_beside(path), path.parent / "classes.json") if p.is_file()), None)
+    return ModelSource(path, variant, path.name, origin=str(path), classes=beside and _load_classes(beside),
+                       classes_from=beside and str(beside))
+
+
+def served_classes(source: ModelSource, outputs: int) -> ClassList:
+    """The class list answers are named from: the model's own, or ``class-1..N`` (warned) for one without."""
+    if source.classes is None:
+        log.warning("%s carries no class list (made before models carried one): its classes are served as "
+                    "class-1..%d; export it again or pass a .classes.json beside the file", source.label, outputs - 1)
+        return legacy_classes(outputs)
+    if len(source.classes) != outputs:
+        raise ModelUnavailable(f"{source.label}: its class list ({source.classes_from}) names {len(source.classes)} "
+                               f"classes with background, the model has {outputs} outputs")
+    return source.classes
+
+
+def _load_classes(path: Path) -> ClassList:
+    try:
+        return ClassList.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailable(f"the model's class list {path} is unreadable: {exc}") from None
 
 
 def _floats(items: dict[str, str]) -> dict[str, float]:
@@ -143,7 +173,15 @@ def _fetch(client, uri: str, version, variant: str, cache_root: Path) -> Path:
 
 
 def _registered(client, uri: str, version, variant: str, path: Path) -> ModelSource:
-    """The source with what the registry says about the version: run metrics, version tags, sizes."""
+    """The source with what the registry says about the version: run metrics, version tags, sizes, classes."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    try:
+        classes = version_classes(client, version)
+    except (MlflowException, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ModelUnavailable(f"{version.name} v{version.version}: unreadable class list: {exc}") from None
+    where = None if classes is None else (f"tag {CLASSES_TAG}" if CLASSES_TAG in version.tags
+                                          else "artifact classes.json")
     tags = dict(version.tags)
     numbers = _floats(tags)
     sizes = {k.removeprefix("size_mb."): v for k, v in numbers.items() if k.startswith("size_mb.")}
@@ -151,7 +189,7 @@ def _registered(client, uri: str, version, variant: str, path: Path) -> ModelSou
                **{k: v for k, v in numbers.items() if not k.startswith("size_mb.")}}
     return ModelSource(path, variant, version.name, origin=f"models:/{version.name}/{version.version} in {uri}",
                        version=str(version.version), run_id=version.run_id, aliases=tuple(sorted(version.aliases)),
-                       metrics=metrics, sizes_mb=sizes, tags=tags)
+                       metrics=metrics, sizes_mb=sizes, tags=tags, classes=classes, classes_from=where)
 
 
 def _download(target: Path, fetch) -> Path:

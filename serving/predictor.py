@@ -16,13 +16,12 @@ import numpy as np
 from PIL import Image
 
 from labelling.coco import encode_rle
-from prodseg.classes import PRODUCT_CLASSES
 from prodseg.instances import Detection, detect, softmax
 from prodseg.settings import Settings
 from serving.budget import PixelBudget
 from serving.images import Upload, UploadError, decode, open_image, reduced_size, reduction
 from serving.masks import binary, box_of, cutout, png_bytes, soft_mask
-from serving.model_source import ModelSource
+from serving.model_source import ModelSource, served_classes
 from serving.quality import border_share, cutout_warnings, thresholds
 from serving.segmenter import Segmenter, SegmenterPool
 
@@ -55,6 +54,7 @@ class Predictor:
         self.pool = SegmenterPool(source, workers or default_workers(), serve.threads, serve.queue_timeout_s)
         self.budget = PixelBudget(serve.decode_pixels, serve.queue_timeout_s)
         self.size = self.pool.size
+        self.classes = served_classes(source, self.pool.outputs)
         self.max_pixels, self.max_output_pixels = serve.max_pixels, serve.max_output_pixels
         self.min_frac, self.class_vote = evaluate.min_component_frac, evaluate.class_vote
         self.limits = thresholds(serve)
@@ -88,8 +88,9 @@ class Predictor:
                 if box is None:  # a sliver that vanished at the output resolution
                     continue
                 score = round(det.score, 4)
-                warnings = cutout_warnings(score, border_share(mask), det.label, None, self.limits)
-                predictions.append({"label": det.label, "class_id": det.class_id, "score": score,
+                label = self.classes.name(det.class_id)
+                warnings = cutout_warnings(score, border_share(mask), label, None, self.limits)
+                predictions.append({"label": label, "class_id": det.class_id, "score": score,
                                     "box": list(box), "area": int(mask.sum()), "mask": encode_rle(mask),
                                     "warnings": [w.as_json() for w in warnings]})
         return {"success": True, "model": self.model_info(), "image": {"width": upload.width, "height": upload.height},
@@ -97,15 +98,15 @@ class Predictor:
 
     def segment(self, data: bytes, label: str | None = None, crop: bool = False) -> Cutout:
         """The largest product (or every instance of ``label``) cut out as RGBA PNG at the output resolution."""
-        if label is not None and label not in PRODUCT_CLASSES:
-            raise UploadError(400, f"unknown label {label!r}; expected one of {', '.join(PRODUCT_CLASSES)}")
+        if label is not None and label not in self.classes:
+            raise UploadError(400, f"unknown label {label!r}; the model's classes are {', '.join(self.classes.products)}")
         upload = open_image(data, self.max_pixels)
         with self.pool.acquire() as runner:
             rgb = decode(upload, self._output_factor(upload), self.budget)
             detections, foreground = self._detect(runner, rgb)
-            chosen = [d for d in detections if label in (None, d.label)]
+            chosen = [d for d in detections if label in (None, self.classes.name(d.class_id))]
             if not chosen:
-                found = ", ".join(sorted({d.label for d in detections})) or "nothing"
+                found = ", ".join(sorted({self.classes.name(d.class_id) for d in detections})) or "nothing"
                 raise UploadError(422, f"no {label or 'product'} found in the image (found: {found})")
             if label is None:
                 chosen = chosen[:1]  # detections come largest first: the product
@@ -116,5 +117,5 @@ class Predictor:
             rgba, crop_box = cutout(rgb, alpha, crop, scale if self.edge_decontaminate else None)
             solid = binary(alpha)
             box = box_of(solid) or crop_box
-            return Cutout(png_bytes(rgba), chosen[0].label, round(score, 4), box, crop_box,
+            return Cutout(png_bytes(rgba), self.classes.name(chosen[0].class_id), round(score, 4), box, crop_box,
                           (upload.width, upload.height), border_share(solid))

@@ -9,10 +9,9 @@ room does), or the class differs from the one the shop's catalog gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
-
-from prodseg.classes import PRODUCT_CLASSES
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,8 @@ def class_label(name: str) -> str:
     return name.replace("-", " ").capitalize()
 
 
-def class_labels() -> dict[str, str]:
-    return {name: class_label(name) for name in PRODUCT_CLASSES}
+def class_labels(names: Iterable[str]) -> dict[str, str]:
+    return {name: class_label(name) for name in names}
 
 
 def border_share(mask: np.ndarray) -> float:
@@ -54,7 +53,8 @@ def border_share(mask: np.ndarray) -> float:
 
 def cutout_warnings(score: float, border: float, label: str, expected: str | None, limits: Thresholds,
                     judge: str = "the model") -> list[CutoutWarning]:
-    """What is weak about one cut-out; empty when nothing is. ``expected``: the catalog's class, when known;
+    """What is weak about one cut-out; empty when nothing is. ``expected``: the catalog's class, when the model
+    knows it;
     ``judge``: who gave the score, in words."""
     warnings = []
     if score < limits.min_score:
@@ -63,7 +63,7 @@ def cutout_warnings(score: float, border: float, label: str, expected: str | Non
     if border > limits.max_border:
         warnings.append(CutoutWarning("touches_border", f"the cut-out runs along {border:.0%} of the photo's edge: "
                                                         "it probably took in the room around the product"))
-    if expected and expected in PRODUCT_CLASSES and label != expected:
+    if expected and label != expected:
         warnings.append(CutoutWarning("class_mismatch", f"the model saw a {class_label(label).lower()}, the shop "
                                                         f"sells a {class_label(expected).lower()}"))
     return warnings

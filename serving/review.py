@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 from corrections.queue import read_labels, review_queue
 from corrections.store import DECISIONS, BadDecision, Decision, latest, read_corrections, record
-from prodseg.classes import PRODUCT_CLASSES
+from prodseg.classes import ClassList
 from prodseg.settings import Settings
 from serving.app import PAGE_CSP, SHA256, _install_error_handlers
 from serving.body_limit import BodyLimit
@@ -70,6 +70,14 @@ def painted_mask(data_url: str) -> np.ndarray:
     return np.asarray(image.convert("RGBA"))[..., 3] > 0
 
 
+def label_classes(settings: Settings) -> list[str]:
+    """The class picker's choices: the list the labels were drawn with (``data/labels/classes.json``); for labels
+    drawn before they carried one, the classes they hold."""
+    if settings.label_classes_path.exists():
+        return list(ClassList.load(settings.label_classes_path).products)
+    return sorted(set(read_labels(settings)["class_name"].dropna()))
+
+
 def create_review_app(settings: Settings, token: str | None) -> FastAPI:
     app = FastAPI(title="prodseg review", docs_url=None, redoc_url=None, openapi_url=None)
     _install_error_handlers(app)
@@ -100,7 +108,7 @@ def create_review_app(settings: Settings, token: str | None) -> FastAPI:
 
     @app.get("/review/api/queue", dependencies=[Depends(authorized)])
     def queue() -> dict:
-        return {"classes": list(PRODUCT_CLASSES), "auth": token is not None,
+        return {"classes": label_classes(settings), "auth": token is not None,
                 "items": review_queue(settings, settings.config.review.queue_size)}
 
     @app.get("/review/api/image/{sha}", dependencies=[Depends(authorized)])

@@ -62,9 +62,10 @@ class SegmenterPool:
         self.timeout = timeout
         for _ in range(count):
             runner = Keras(source.path) if content is None else Tflite(content, source.path, threads)
-            runner.logits(np.zeros((*runner.size, 3), np.float32))  # warm up: first invoke sets up kernels
+            warm = runner.logits(np.zeros((*runner.size, 3), np.float32))  # first invoke sets up kernels
             self._free.put(runner)
         self.size: tuple[int, int] = runner.size
+        self.outputs = int(warm.shape[-1])   # background and the product classes
         self.workers = count
 
     @contextmanager

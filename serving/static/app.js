@@ -54,6 +54,9 @@ async function showModel() {
     const model = await response.json();
     $("model-label").textContent = `${model.name}${model.version ? " v" + model.version : ""} (${model.variant})`;
     $("model-figures").textContent = modelFigures(model);
+    // The classes the served model names, in people's words (its own list, never a constant here).
+    Object.assign(state.classLabels, model.class_labels);
+    $("model-classes").textContent = (model.classes || []).map((c) => state.classLabels[c] || c).join(", ");
   } catch {
     $("model-label").textContent = "unavailable";
   }
@@ -68,7 +71,7 @@ async function loadGallery() {
   }
   const body = await response.json();
   state.products = body.products;
-  state.classLabels = body.class_labels || {};
+  Object.assign(state.classLabels, body.class_labels);
   for (const shelf of [...new Set(state.products.map((p) => p.shelf))].sort()) {
     const option = document.createElement("option");
     option.value = shelf;

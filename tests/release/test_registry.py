@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from release.registry import CHALLENGER, CHAMPION, current_champion, list_versions, promote
+from release.registry import CHALLENGER, CHAMPION, MEAN_IOU, Comparison, current_champion, list_versions, promote
 
 NAME = "prodseg-student"
 
@@ -54,3 +54,22 @@ def test_no_model_means_no_champion(tmp_path):
     client = MlflowClient(f"sqlite:///{tmp_path}/empty.db")
     assert current_champion(client, NAME) is None and list_versions(client, NAME) == []
     assert mlflow.get_tracking_uri()  # the global URI is left alone
+
+
+def test_a_refused_version_stays_challenger_and_a_comparison_names_its_basis(client):
+    v1 = client.new_version()
+    refused = promote(client, NAME, v1, 0.9, 0.01, lambda v: 0.0, refused="refused: v1 cannot name table")
+    assert not refused.promoted and refused.reason == "refused: v1 cannot name table"
+    assert current_champion(client, NAME) is None and current_champion(client, NAME, CHALLENGER) == v1
+    assert promote(client, NAME, v1, 0.9, 0.01, lambda v: 0.0).promoted   # no longer refused: no champion yet
+
+    v2 = client.new_version()
+    shared = Comparison(0.80, 0.78, "foreground IoU and the shared classes' IoU (table), as the class lists differ")
+    won = promote(client, NAME, v2, 0.10, 0.01, lambda v: shared)   # its own mean IoU is not what counts
+    assert won.promoted and (won.score, won.champion_score) == (0.80, 0.78) and won.comparison == shared.basis
+    assert won.reason == f"beats v{v1} by +0.0200 on {shared.basis} (margin 0.01)"
+    v3 = client.new_version()
+    legacy = promote(client, NAME, v3, 0.95, 0.01,
+                     lambda v: Comparison(0.95, None, refused="refused: v3 carries no class list, the champion v2 does"))
+    assert not legacy.promoted and legacy.reason.startswith("refused: v3") and current_champion(client, NAME) == v2
+    assert won.comparison != MEAN_IOU and legacy.comparison == MEAN_IOU

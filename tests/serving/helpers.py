@@ -28,8 +28,9 @@ import pytest
 from mlflow import MlflowClient
 from PIL import Image, ImageDraw
 
-from prodseg.classes import NUM_CLASSES, class_id
+from prodseg.classes import ClassList
 from prodseg.settings import REPO_ROOT, Settings
+from release.model_classes import CLASSES_TAG, classes_tag
 from release.registry import CHAMPION
 from release.tflite import ARTIFACT_DIR, convert, tflite_name
 from tests.pipelines.tiny import free_port
@@ -37,6 +38,8 @@ from tests.pipelines.tiny import free_port
 SIZE = 64
 NAME = "prodseg-student"  # the registered model name of the default settings
 DARK_CLASS = "couch"
+# The demo shop's eight (config/sites/demo.yaml), the list the tiny models here carry unless a test says otherwise.
+DEMO = ClassList(("couch", "chair", "bed", "vase", "bowl", "cup", "wine-glass", "potted-plant"))
 # Products of the tiny catalog: (product id, title, class, shape box as fractions of a 160x120 photo)
 PRODUCTS = [
     ("p1", "Grey sofa", "couch", (0.20, 0.30, 0.80, 0.90)),
@@ -45,14 +48,14 @@ PRODUCTS = [
 ]
 
 
-def dark_model(size: int = SIZE) -> keras.Model:
-    """Logits: couch = (195 - mean RGB) / 20, background = the negative, other classes far below."""
+def dark_model(size: int = SIZE, classes: ClassList = DEMO, dark_class: str = DARK_CLASS) -> keras.Model:
+    """Logits: ``dark_class`` = (195 - mean RGB) / 20, background = the negative, other classes far below."""
     inputs = keras.Input((size, size, 3), name="image")
-    logits = keras.layers.Conv2D(NUM_CLASSES, 1, name="logits")(inputs)
+    logits = keras.layers.Conv2D(len(classes), 1, name="logits")(inputs)
     model = keras.Model(inputs, logits)
-    kernel = np.zeros((1, 1, 3, NUM_CLASSES), np.float32)
-    bias = np.full(NUM_CLASSES, -10.0, np.float32)
-    kernel[..., class_id(DARK_CLASS)], bias[class_id(DARK_CLASS)] = -1 / 60, 9.75
+    kernel = np.zeros((1, 1, 3, len(classes)), np.float32)
+    bias = np.full(len(classes), -10.0, np.float32)
+    kernel[..., classes.id(dark_class)], bias[classes.id(dark_class)] = -1 / 60, 9.75
     kernel[..., 0], bias[0] = 1 / 60, -9.75
     model.get_layer("logits").set_weights([kernel, bias])
     return model
@@ -137,11 +140,13 @@ def serve_process(root: Path, model: Path, data: Path, workers: int | None = Non
 
 
 def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None = None,
-             keras_dir: Path | None = None, alias: str | None = CHAMPION) -> str:
+             keras_dir: Path | None = None, alias: str | None = CHAMPION, classes: ClassList | None = DEMO) -> str:
     """A version the way the export stage leaves one: run artifacts tflite/student-<variant>.tflite + tags.
 
-    ``alias`` (champion by default) then points at it; None: no alias.
+    ``alias`` (champion by default) then points at it; None: no alias. ``classes``: its tag ``classes``;
+    None: a version registered before models carried a class list.
     """
+    tags = {**({CLASSES_TAG: classes_tag(classes)} if classes else {}), **(tags or {})}
     client = MlflowClient(settings.mlflow_tracking_uri)
     if not client.search_registered_models(f"name = '{NAME}'"):
         client.create_registered_model(NAME)
@@ -156,7 +161,7 @@ def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None =
         client.log_artifact(run_id, str(named), ARTIFACT_DIR)
     source = keras_dir.as_uri() if keras_dir else (settings.var_dir / "none").as_uri()
     version = str(client.create_model_version(NAME, source, run_id).version)
-    for key, value in (tags or {}).items():
+    for key, value in tags.items():
         client.set_model_version_tag(NAME, version, key, str(value))
     if alias:
         client.set_registered_model_alias(NAME, alias, version)

@@ -18,7 +18,7 @@ from labelling.coco import decode_rle
 from prodseg.instances import box_from_mask
 from release.browser import fixed_batch
 from serving.device import IMPORT_MAP, IMPORT_MAP_HASH
-from tests.serving.helpers import PRODUCTS, encoded, photo, rss_mb, serve_process
+from tests.serving.helpers import DEMO, PRODUCTS, encoded, photo, rss_mb, serve_process
 
 MAX_UPLOAD = 2_000_000
 
@@ -211,6 +211,8 @@ def test_health_model_and_openapi(client):
     assert client.get("/health").json() == {
         "status": "ok", "model": {"name": "dark-int8.tflite", "version": None, "variant": "tflite"}}
     model = client.get("/model").json()
+    assert model["classes"] == list(DEMO.products) and model["class_labels"]["wine-glass"] == "Wine glass"
+    assert model["classes_from"].endswith("classes.json")
     assert model["input_size"] == {"width": 64, "height": 64}
     assert model["file_bytes"] > 0 and model["workers"] >= 1 and model["aliases"] == []
     schema = client.get("/openapi.json").json()

@@ -17,10 +17,11 @@ from mlflow import MlflowClient
 
 from release.notify import notify_reload
 from release.registry import CHALLENGER, CHAMPION
+from release.tflite import classes_beside
 from serving.app import create_app
 from serving.server import running_server
 from tests.pipelines.tiny import free_port
-from tests.serving.helpers import NAME, encoded, photo, register, serve_process, serve_settings
+from tests.serving.helpers import DEMO, NAME, encoded, photo, register, serve_process, serve_settings
 
 FOLLOW_S = 0.5
 SMALL = encoded(photo(48, 36))
@@ -171,6 +172,7 @@ def test_notify_reloads_a_known_server_and_warns_about_one_that_is_down(root, mo
 def test_prodseg_serve_follows_a_replaced_model_file_and_stops_its_follower(tmp_path, models_dir, student_int8):
     served = tmp_path / "model.tflite"
     shutil.copyfile(student_int8, served)
+    DEMO.save(classes_beside(served))   # the list a model file carries beside it
     with (serve_process(tmp_path, served, tmp_path / "data", workers=1, follow_seconds=0.3) as (url, _pid),
           httpx.Client(base_url=url, timeout=30) as client):
         assert client.get("/model").json()["follow"]["every_s"] == 0.3

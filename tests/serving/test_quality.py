@@ -31,7 +31,8 @@ def test_each_sign_alone_makes_a_cut_out_weak():
     assert codes(0.59, 0.0, "vase", "vase", LIMITS) == ["low_score"]
     assert codes(0.9, 0.26, "vase", "vase", LIMITS) == ["touches_border"]
     assert codes(0.9, 0.0, "potted-plant", "vase", LIMITS) == ["class_mismatch"]
-    assert codes(0.9, 0.0, "potted-plant", "unknown", LIMITS) == []  # a catalog class we do not know: no claim
+    # A catalog class the model cannot name is no claim: the routes pass None (tests/serving/test_classes.py).
+    assert codes(0.9, 0.0, "potted-plant", None, LIMITS) == []
     assert codes(0.3, 0.9, "chair", "couch", LIMITS) == ["low_score", "touches_border", "class_mismatch"]
 
 
@@ -47,6 +48,7 @@ def test_reasons_are_in_peoples_words_and_fit_a_header():
     assert all(value.isascii() for value in headers.values())
     assert header_values([]) == {}
     assert class_label("potted-plant") == "Potted plant" and class_label("couch") == "Couch"
+    assert class_label("table") == "Table" and class_label("floor-lamps") == "Floor lamps"   # any shop's class
 
 
 def test_thresholds_come_from_settings_and_are_range_checked():

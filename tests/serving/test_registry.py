@@ -13,12 +13,12 @@ from mlflow import MlflowClient
 
 from labelling.coco import decode_rle
 from release.registry import CHAMPION
-from release.tflite import tflite_name
+from release.tflite import classes_beside, tflite_name
 from serving.app import create_app
 from serving.model_source import ModelUnavailable, resolve
 from serving.predictor import Predictor
 from serving.server import running_server
-from tests.serving.helpers import NAME, dark_model, encoded, photo, register, serve_settings
+from tests.serving.helpers import DEMO, NAME, dark_model, encoded, photo, register, serve_settings
 
 
 @pytest.fixture
@@ -98,6 +98,7 @@ def test_reload_swaps_in_a_new_champion_without_a_restart(root, models_dir, stud
 def test_reload_picks_up_a_model_file_replaced_at_the_same_path(root, models_dir, student_int8):
     served = root / "model.tflite"
     shutil.copyfile(student_int8, served)
+    DEMO.save(classes_beside(served))   # the list a model file carries beside it
     settings = serve_settings(root, model=str(served))
     data = encoded(photo(96, 80))
     with running_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
