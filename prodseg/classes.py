@@ -131,14 +131,3 @@ def specific_category(raw: str | None) -> str | None:
     parts = [slug(p) for p in re.split(r"[>/|]", raw or "") if slug(p)]
     return parts[-1] if parts else None
 
-
-# Transitional (issue 23): the demo's eight as a constant, until every stage reads its ClassList. The
-# class-list branches remove these; nothing new may import them.
-PRODUCT_CLASSES: tuple[str, ...] = ("couch", "chair", "bed", "vase", "bowl", "cup", "wine-glass", "potted-plant")
-CLASS_NAMES: tuple[str, ...] = (BACKGROUND, *PRODUCT_CLASSES)
-CLASS_IDS: dict[str, int] = {name: i for i, name in enumerate(CLASS_NAMES)}
-NUM_CLASSES = len(CLASS_NAMES)
-
-
-def class_id(name: str) -> int:
-    return ClassList(PRODUCT_CLASSES).id(name)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from prodseg.classes import CLASS_NAMES
 
 
 @dataclass
@@ -20,10 +19,6 @@ class Detection:
     score: float                       # mean probability of the class over the instance's pixels
     box: tuple[int, int, int, int]     # x0, y0, x1, y1 (exclusive ends), pixels
     mask: np.ndarray                   # bool, H x W
-
-    @property
-    def label(self) -> str:
-        return CLASS_NAMES[self.class_id]
 
     @property
     def area(self) -> int:
