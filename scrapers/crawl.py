@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from demo_shop.generate import generate_shop
+from demo_shop.generate import ShopSummary, generate_shop
 from demo_shop.photo_shop import build_photo_shop
 from demo_shop.server import running_shop
 from prodseg.classes import PRODUCT_CLASSES, normalize_category
@@ -74,15 +74,14 @@ def _port_answers(host: str, port: int) -> bool:
         return False
 
 
-def build_site_shop(settings: Settings, site: SiteConfig) -> None:
+def build_site_shop(settings: Settings, site: SiteConfig) -> ShopSummary:
     """Build the site's embedded shop into ``paths.shop`` if needed: the demo shop, or a photo folder's."""
     if site.photos:
         photos = Path(site.photos).expanduser()
-        build_photo_shop(photos if photos.is_absolute() else settings.repo_root / photos, settings.shop_dir,
-                         settings.config.shop.per_page,
-                         lambda word: normalize_category(word, site.category_map, PRODUCT_CLASSES))
-    else:
-        generate_shop(settings.shop_dir, settings.config.shop)
+        return build_photo_shop(photos if photos.is_absolute() else settings.repo_root / photos, settings.shop_dir,
+                                settings.config.shop.per_page,
+                                lambda word: normalize_category(word, site.category_map, PRODUCT_CLASSES))
+    return generate_shop(settings.shop_dir, settings.config.shop)
 
 
 def _served_shop(settings: Settings, site: SiteConfig):
