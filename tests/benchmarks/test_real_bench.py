@@ -93,3 +93,22 @@ def test_the_student_is_trained_and_scored_on_the_test_photos(bench):
     assert set(figures["seconds"]) == {"shop", "crawl", "label", "train", "score", "gallery", "total"}
     assert (root / "worst_labels.png").is_file() and Image.open(root / "worst_labels.png").width == 480
     assert "| label IoU vs truth, accepted |" in (root / "real_bench.md").read_text()
+
+
+def test_a_champion_in_the_registry_is_scored_on_the_same_photos(bench):
+    """The champion column, from a registry that has one: here the bench's own student made champion."""
+    from mlflow import MlflowClient
+
+    from benchmarks.real_scores import load_champion, score_model, split_truth_photos
+    from prodseg.settings import Settings
+
+    root, figures, _ = bench
+    uri = f"sqlite:///{root / 'var' / 'mlflow' / 'mlflow.db'}"
+    settings = Settings.load({"paths": {"var": str(root / "var"), "data": str(root / "data"),
+                                        "shop": str(root / "var" / "photo-shop")}}, environ={})
+    assert load_champion(uri, "prodseg-student").why_absent.startswith("no `champion` alias")
+    MlflowClient(uri, registry_uri=uri).set_registered_model_alias("prodseg-student", "champion", "1")
+    champion = load_champion(uri, "prodseg-student")
+    assert champion.version == "1" and champion.model is not None
+    scores = score_model(champion.model, champion.classes, split_truth_photos(settings), settings)
+    assert scores["all"] == pytest.approx(figures["student"]["all"], abs=1e-4)   # the same model, the same photos
