@@ -30,9 +30,10 @@ import keras  # noqa: E402
 
 from benchmarks.real_scores import (label_figures, label_rows, load_champion, model_classes, score_model,  # noqa: E402
                                     split_truth_photos, worst_labels_gallery)
+from demo_shop.photo_shop import PhotoFolderError  # noqa: E402
 from labelling.run import run_labelling  # noqa: E402
 from prodseg.fileio import atomic_write_json, atomic_write_text  # noqa: E402
-from prodseg.settings import REPO_ROOT, Settings, parse_overrides  # noqa: E402
+from prodseg.settings import REPO_ROOT, ConfigError, Settings, parse_overrides  # noqa: E402
 from scrapers.crawl import build_site_shop, run_crawl  # noqa: E402
 from scrapers.site_config import load_site  # noqa: E402
 from training.split import run_split  # noqa: E402
@@ -187,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.pop("MLFLOW_TRACKING_URI", None)   # it would win over the bench's own MLflow store
     settings = bench_settings(var, data, args.set)
     share_weight_caches(settings, user)
-    figures = run_bench(settings, args.photos, out, champion_uri, champion_model)
+    try:
+        figures = run_bench(settings, args.photos, out, champion_uri, champion_model)
+    except (PhotoFolderError, ConfigError) as exc:
+        sys.exit(f"real_bench: {exc}")
     print(markdown_table(figures))
     print(f"\nfigures: {out / 'real_bench.json'}; worst labels: {out / 'worst_labels.html'}")
 
