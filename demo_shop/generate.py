@@ -60,6 +60,8 @@ def code_version() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted([*here.glob("*.py"), *here.glob("templates/*.html")]):
+        if path.name == "photo_shop.py":  # the photo shop's code does not make the demo shop
+            continue
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -77,14 +79,12 @@ def generate_shop(shop_dir: Path, cfg: ShopConfig, workers: int = 2) -> ShopSumm
     """
     shop_dir = Path(shop_dir)
     params = _params(cfg)
-    stamp = shop_dir / "shop.json"
-    if stamp.exists() and json.loads(stamp.read_text()).get("params") == params:
-        summary = json.loads(stamp.read_text())["summary"]
-        return ShopSummary(**{**summary, "generated": False})
+    existing = stamped_summary(shop_dir, params)
+    if existing is not None:
+        return existing
 
     products = plan_products(cfg.products, cfg.seed, cfg.faults)
-    tmp = shop_dir.with_name(shop_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = fresh_tmp(shop_dir)
     (tmp / "site" / "img" / "p").mkdir(parents=True)
     (tmp / "truth" / "masks").mkdir(parents=True)
 
@@ -93,7 +93,29 @@ def generate_shop(shop_dir: Path, cfg: ShopConfig, workers: int = 2) -> ShopSumm
     _write_server_config(tmp, products, cfg)
     _write_truth_tables(tmp / "truth", products, image_rows)
 
-    summary = ShopSummary(str(shop_dir), len(products), len(image_rows), True)
+    summary = swap_in(tmp, shop_dir, params, ShopSummary(str(shop_dir), len(products), len(image_rows), True))
+    log.info("demo shop: %d products, %d photos in %s", summary.products, summary.images, shop_dir)
+    return summary
+
+
+def stamped_summary(shop_dir: Path, params: dict) -> ShopSummary | None:
+    """The summary of the shop already in ``shop_dir`` when it was made with ``params``, else None."""
+    stamp = shop_dir / "shop.json"
+    if stamp.exists() and json.loads(stamp.read_text()).get("params") == params:
+        return ShopSummary(**{**json.loads(stamp.read_text())["summary"], "generated": False})
+    return None
+
+
+def fresh_tmp(shop_dir: Path) -> Path:
+    """An empty folder beside ``shop_dir`` to build a shop in (see ``swap_in``)."""
+    tmp = shop_dir.with_name(shop_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def swap_in(tmp: Path, shop_dir: Path, params: dict, summary: ShopSummary) -> ShopSummary:
+    """Stamp the shop built in ``tmp`` and swap it in whole for ``shop_dir``."""
     atomic_write_json(tmp / "shop.json", {"params": params, "summary": asdict(summary)})
     if shop_dir.exists():
         old = shop_dir.with_name(shop_dir.name + ".old")
@@ -103,7 +125,6 @@ def generate_shop(shop_dir: Path, cfg: ShopConfig, workers: int = 2) -> ShopSumm
         shutil.rmtree(old)
     else:
         tmp.rename(shop_dir)
-    log.info("demo shop: %d products, %d photos in %s", summary.products, summary.images, shop_dir)
     return summary
 
 

@@ -1,7 +1,8 @@
 """Serve the generated demo shop over real HTTP on 127.0.0.1.
 
 Static files come from ``site/``; ``server.json`` adds what real shops do to
-crawlers: a page that answers 500 once, a slow page, redirecting image URLs.
+crawlers: a page that answers 500 once, a slow page, redirecting image URLs, and
+``rewrites`` (a URL, query included, -> the file that answers it: ``/shop/beds?page=2``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ShopServer(ThreadingHTTPServer):
         self.fail_once: set[str] = set(behaviours.get("fail_once", []))
         self.slow: dict[str, float] = behaviours.get("slow", {})
         self.redirects: dict[str, str] = behaviours.get("redirects", {})
+        self.rewrites: dict[str, str] = behaviours.get("rewrites", {})
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status), for tests and stats
         self._lock = threading.Lock()
         super().__init__((host, port), partial(_Handler, directory=str(site)))
@@ -65,6 +67,8 @@ class _Handler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: crawlers reuse connections
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path in self.server.rewrites:  # the static handler would drop the query
+            self.path = self.server.rewrites[self.path]
         path = urlsplit(self.path).path
         if path in self.server.slow:
             time.sleep(self.server.slow[path])

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from demo_shop.generate import generate_shop
+from demo_shop.generate import ShopSummary, generate_shop
+from demo_shop.photo_shop import build_photo_shop
 from demo_shop.server import running_shop
 from prodseg.classes import ClassList
 from prodseg.fileio import all_or_nothing, atomic_write_json, atomic_write_parquet
@@ -81,14 +82,24 @@ def _port_answers(host: str, port: int) -> bool:
         return False
 
 
-def _demo_shop(settings: Settings):
-    """Generate the demo shop if needed and serve it unless it is already being served."""
+def build_site_shop(settings: Settings, site: SiteConfig) -> ShopSummary:
+    """Build the site's embedded shop into ``paths.shop`` if needed: the demo shop, or a photo folder's."""
+    if site.photos:
+        photos = Path(site.photos).expanduser()
+        return build_photo_shop(photos if photos.is_absolute() else settings.repo_root / photos, settings.shop_dir,
+                                settings.config.shop.per_page,
+                                site.class_of)
+    return generate_shop(settings.shop_dir, settings.config.shop)
+
+
+def _served_shop(settings: Settings, site: SiteConfig):
+    """Build the site's embedded shop if needed and serve it unless it is already being served."""
     shop = settings.config.shop
-    generate_shop(settings.shop_dir, shop)
+    build_site_shop(settings, site)
     if _port_answers(shop.host, shop.port):
-        log.info("using the demo shop already served at %s", settings.shop_url)
+        log.info("using the shop already served at %s", settings.shop_url)
         return nullcontext()
-    log.info("serving the demo shop at %s for the crawl", settings.shop_url)
+    log.info("serving the %s shop at %s for the crawl", site.name, settings.shop_url)
     return running_shop(settings.shop_dir, shop.host, shop.port)
 
 
@@ -208,8 +219,8 @@ def run_crawl(settings: Settings, site_name: str | None = None) -> CrawlReport:
     site = load_site(settings.site_config_path(site_name or settings.config.crawl.site))
     state = settings.crawl_state_dir(site.name)
     with site_lock(state, site.name) as lock_fd, ExitStack() as stack:
-        if site.demo:
-            stack.enter_context(_demo_shop(settings))
+        if site.serves_shop:
+            stack.enter_context(_served_shop(settings, site))
             site = site.with_shop_url(settings.shop_url)
         run_config = prepare_run(settings, site)
         before = len(list(settings.images_dir.iterdir()))

@@ -21,6 +21,7 @@ class SiteConfig(BaseModel):
 
     name: str
     demo: bool = False                  # serve the embedded demo shop for the crawl
+    photos: str | None = None           # serve a shop built from this photo folder (demo_shop/photo_shop.py)
     start_urls: list[str]
     allowed_domains: list[str] = []
     listing_links: list[str] = []       # URL regexes of pages to follow for links
@@ -96,8 +97,19 @@ class SiteConfig(BaseModel):
             declared += sorted({c for c in found if c and c not in declared})
         return ClassList(tuple(declared))
 
+    @model_validator(mode="after")
+    def _one_shop(self) -> "SiteConfig":
+        if self.demo and self.photos:
+            raise ValueError("a site serves either the demo shop (demo: true) or a photo shop (photos:), not both")
+        return self
+
+    @property
+    def serves_shop(self) -> bool:
+        """Whether the crawl builds and serves an embedded shop (the demo's, or a photo folder's)."""
+        return self.demo or bool(self.photos)
+
     def with_shop_url(self, shop_url: str) -> "SiteConfig":
-        """Fill the ``{shop_url}`` placeholder of the demo config."""
+        """Fill the ``{shop_url}`` placeholder of an embedded shop's config."""
         return self.model_copy(update={"start_urls": [u.format(shop_url=shop_url) for u in self.start_urls]})
 
 

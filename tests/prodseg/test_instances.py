@@ -30,12 +30,12 @@ def test_detect_votes_one_class_per_blob_and_drops_specks():
     classes[28, 28] = 5                                 # a one-pixel speck
     found = detect(one_hot_probs(classes), min_frac=0.002)
     assert len(found) == 1
-    assert found[0].label == "couch" and found[0].box == (4, 4, 20, 20) and found[0].area == 256
+    assert found[0].class_id == 1 and found[0].box == (4, 4, 20, 20) and found[0].area == 256
     assert found[0].score == pytest.approx(0.9 * 0.75 + 0.1 / 8 * 0.25)
     cleaned = class_map(found, classes.shape)
     assert set(np.unique(cleaned)) == {0, 1}
     per_class = detect(one_hot_probs(classes), min_frac=0.0, class_vote=False)
-    assert sorted(d.label for d in per_class) == ["bed", "bowl", "couch"]
+    assert sorted(d.class_id for d in per_class) == [1, 3, 5]
 
 
 def test_class_map_lets_larger_instances_win_overlaps():
