@@ -16,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from PIL import Image
 
+from labelling.features import mask_features
 from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
-from serving.quality import CutoutWarning, Thresholds, border_share, class_label, cutout_warnings, thresholds
+from serving.quality import CutoutWarning, Thresholds, class_label, cutout_warnings, thresholds
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
@@ -29,6 +31,7 @@ UNKNOWN = "unknown"
 # labels are studio shots, and none of the 129 room shots).
 STUDIO_TEACHERS = frozenset({"grabcut"})
 LABEL_COLUMNS = ["image_sha256", "accepted", "score", "teacher", "mask_path"]
+BORDER = "border_frac"  # written by the labelling stage (labelling/features.py); older tables lack it
 
 
 @dataclass(frozen=True)
@@ -134,21 +137,32 @@ def _label_warnings(label: PhotoLabel | None, limits: Thresholds) -> tuple[Cutou
 
 
 def _photo_labels(labels_dir: Path) -> dict[str, PhotoLabel]:
+    """Only the columns ranking needs: a 100,000-photo table reads in a fraction of a second."""
     path = labels_dir / "labels.parquet"
     if not path.exists():
         return {}
-    labels = pd.read_parquet(path, columns=LABEL_COLUMNS)
+    have = pq.read_schema(path).names
+    labels = pd.read_parquet(path, columns=LABEL_COLUMNS + [BORDER] * (BORDER in have))
+    if BORDER not in labels:
+        labels[BORDER] = np.nan
+    # No mask: nothing reaches the edge. A mask without the column: a table from before it was written.
+    labels.loc[labels["mask_path"].isna(), BORDER] = 0.0
+    missing = labels[BORDER].isna()
+    if missing.any():
+        log.info("gallery: %d labels in %s predate its %s column: reading their masks (`prodseg label` writes it)",
+                 int(missing.sum()), path, BORDER)
+        labels.loc[missing, BORDER] = [_mask_border(labels_dir, m) for m in labels.loc[missing, "mask_path"]]
     return {str(r.image_sha256): PhotoLabel(bool(r.accepted), float(r.score), r.teacher in STUDIO_TEACHERS,
-                                            _mask_border(labels_dir, r.mask_path))
+                                            float(r.border_frac))
             for r in labels.itertuples()}
 
 
-def _mask_border(labels_dir: Path, mask_path) -> float:
-    """Border share of a label's class-index mask; 0 where the label has no mask (nothing to reach the edge)."""
-    if mask_path is None or pd.isna(mask_path) or not (labels_dir / mask_path).is_file():
+def _mask_border(labels_dir: Path, mask_path: str) -> float:
+    """Border share of a label's class-index mask; 0 where its file is gone."""
+    if not (labels_dir / mask_path).is_file():
         return 0.0
     with Image.open(labels_dir / mask_path) as mask:
-        return border_share(np.asarray(mask) > 0)
+        return mask_features(np.asarray(mask))[BORDER]
 
 
 def _text(value, default: str) -> str:
