@@ -51,15 +51,19 @@ def crawled_data(faulty_shop, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def labelled_root(crawled_data, faulty_shop, tmp_path_factory) -> Path:
-    """A root whose data/ and var/ hold the crawl labelled by GrabCut (labelled once per session; copy
-    before writing: ``copy_labelled``)."""
+def labelled(crawled_data, faulty_shop, tmp_path_factory):
+    """(root, its LabelReport): root's data/ and var/ hold the crawl labelled by GrabCut (labelled once per
+    session; copy before writing: ``copy_labelled``)."""
     from labelling.run import run_labelling
 
     root = tmp_path_factory.mktemp("labelled")
     shutil.copytree(crawled_data / "raw", root / "data" / "raw")
-    run_labelling(make_settings(root, faulty_shop, label={"labeller": "grabcut"}), progress=False)
-    return root
+    return root, run_labelling(make_settings(root, faulty_shop, label={"labeller": "grabcut"}), progress=False)
+
+
+@pytest.fixture(scope="session")
+def labelled_root(labelled) -> Path:
+    return labelled[0]
 
 
 def copy_labelled(labelled_root: Path, root: Path) -> None:

@@ -25,9 +25,9 @@ def label_settings(tmp_path, crawled_data, faulty_shop):
     return make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"})
 
 
-def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_settings):
-    s = label_settings
-    report = run_labelling(s, progress=False)
+def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(labelled, faulty_shop):
+    root, report = labelled   # the session's labelling of the crawl (only read here)
+    s = make_settings(root, faulty_shop, label={"labeller": "grabcut"})
     catalog = load_catalog(s.catalog_path)
     labels = pd.read_parquet(s.labels_dir / "labels.parquet")
     assert labels["image_sha256"].tolist() == catalog["image_sha256"].tolist()

@@ -93,3 +93,18 @@ def test_the_ranking_reads_labels_columns_and_equals_the_one_from_the_masks(tmp_
     photos = [photo for p in from_masks.products for photo in p.photos]
     assert any(len(p.photos) > 1 for p in from_masks.products) and any(photo.warnings for photo in photos)
     assert any(photo.label.border > 0 for photo in photos if photo.label)
+
+
+def test_a_catalog_row_pointing_outside_the_raw_folder_is_left_out(tmp_path, catalog_data):
+    data, (own, other) = with_photos(tmp_path, catalog_data, 1)
+    catalog = pd.read_parquet(data / "raw" / "catalog.parquet")
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes((data / "raw" / catalog.loc[catalog["image_sha256"] == own, "image_path"].iloc[0]).read_bytes())
+    link = data / "raw" / "images" / "link.jpg"
+    link.symlink_to(outside)
+    rows = {own: "../../secret.jpg", other: "images/link.jpg"}   # up and out; a link out
+    p1 = (catalog["product_id"] == "p1").to_numpy()
+    catalog.loc[p1, "image_path"] = catalog.loc[p1, "image_sha256"].map(rows).to_numpy()
+    catalog.to_parquet(data / "raw" / "catalog.parquet")
+    products = {p.product_id for p in Gallery.load(serve_settings(tmp_path, data)).products}
+    assert "p1" not in products and len(products) == 2
