@@ -11,7 +11,7 @@ export DAGSTER_HOME ?= $(abspath $(or $(PRODSEG_VAR),var))/dagster_home
 DAGSTER_STORAGE ?= sqlite
 DAGSTER_CONFIG := config/$(if $(filter postgres,$(DAGSTER_STORAGE)),dagster-postgres,dagster).yaml
 
-.PHONY: install demo test ui mlflow-ui bench lock dvc-venv dagster-home clean \
+.PHONY: install system-packages demo test ui mlflow-ui bench lock dvc-venv dagster-home clean \
 	dvc-repro dvc-status dvc-metrics dvc-commit dvc-push
 
 install: $(VENV)/.installed $(DVC_VENV)/.installed node_modules/.installed
@@ -51,8 +51,25 @@ demo: install dagster-home
 	$(BIN)/dg launch --assets '*' -m pipelines
 	$(BIN)/prodseg status
 
-test: install
+test: install system-packages
 	$(BIN)/pytest
+
+# Debian packages some tests need: chromium (the browser tests), postgresql (the Dagster Postgres-storage
+# test). Installed once, where this user can (root with apt-get); elsewhere ONE line says how, and those
+# tests skip saying the same (pytest -ra lists the reasons at the end). Override to try either branch:
+# `make system-packages CHROMIUM=/nonexistent APT_GET=false`.
+CHROMIUM ?= /usr/bin/chromium
+PG_CTL ?= $(or $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl)),$(shell command -v pg_ctl))
+APT_GET ?= apt-get
+system-packages:
+	@missing="$(if $(wildcard $(CHROMIUM)),,chromium) $(if $(PG_CTL),,postgresql)"; missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null 2>&1; then \
+	  echo "installing Debian's $$missing for the browser/Postgres tests ($(APT_GET) install)"; \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing >/dev/null && exit 0; \
+	fi; \
+	echo "NOTE: $$missing missing and not installable here (needs root and apt-get): their tests skip; run them after: sudo apt-get install $$missing"
 
 ui: install dagster-home
 	$(BIN)/dg dev -w workspace.yaml

@@ -30,7 +30,7 @@ from scrapers.catalog import load_catalog
 log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ["image_sha256", "product_id", "image_path", "category", "class_name", "class_id", "score",
-                 "area_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
+                 "area_frac", "border_frac", "box_x0", "box_y0", "box_x1", "box_y1", "width", "height", "mask_path",
                  "labeller", "teacher", "agreement", "labeller_key", "accepted", "reason", "detail"]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from labelling.choose import build_labeller
+from labelling.features import mask_features
 from labelling.instances import select_product
 from labelling.load import ImageUnusable, load_rgb
 from prodseg.settings import LabelConfig
@@ -46,7 +47,7 @@ def label_image(source: Path | bytes, category: str | None, labeller, cfg: Label
     fields = {"class_name": class_name, "score": round(chosen.score, 4), "area_frac": round(chosen.area / chosen.mask.size, 5),
               "box_x0": x0, "box_y0": y0, "box_x1": x1, "box_y1": y1,
               "width": image.shape[1], "height": image.shape[0], "reason": None, "detail": None,
-              "teacher": chosen.source or labeller.name, "agreement": chosen.agreement}
+              "teacher": chosen.source or labeller.name, "agreement": chosen.agreement, **mask_features(chosen.mask)}
     if class_name is None:
         fields.update(reason="unknown_class", detail="no catalog class and no class from the labeller")
     return fields, chosen.mask

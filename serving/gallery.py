@@ -11,16 +11,20 @@ Files are only ever served from catalog rows, never from a path a request names.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from PIL import Image
 
+from labelling.features import mask_features
 from prodseg.settings import Settings
 from scrapers.catalog import load_catalog
-from serving.quality import CutoutWarning, Thresholds, border_share, class_label, cutout_warnings, thresholds
+from serving.quality import CutoutWarning, Thresholds, class_label, cutout_warnings, thresholds
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
@@ -29,6 +33,8 @@ UNKNOWN = "unknown"
 # labels are studio shots, and none of the 129 room shots).
 STUDIO_TEACHERS = frozenset({"grabcut"})
 LABEL_COLUMNS = ["image_sha256", "accepted", "score", "teacher", "mask_path"]
+CATALOG_FIELDS = ["site", "product_id", "title", "category", "class_name", "image_sha256", "image_path"]
+BORDER = "border_frac"  # written by the labelling stage (labelling/features.py); older tables lack it
 
 
 @dataclass(frozen=True)
@@ -98,20 +104,25 @@ class Gallery:
         catalog = load_catalog(settings.catalog_path)
         labels = _photo_labels(settings.labels_dir)
         limits = thresholds(settings.config.serve)
-        root = Path(settings.raw_dir).resolve()
+        root, folders = os.path.realpath(settings.raw_dir), {}
         products = []
-        for _, rows in catalog.groupby(["site", "product_id"], sort=True):
+        # Plain rows, grouped in one pass (pandas' per-group frames cost seconds on 100,000 photos); sorted
+        # stably by product, so a product's photos keep the shop's order.
+        catalog = catalog.dropna(subset=["site", "product_id"]).sort_values(["site", "product_id"], kind="stable")
+        rows = zip(*(catalog[c].astype(object).tolist() for c in CATALOG_FIELDS))
+        for _, group in groupby(rows, key=lambda row: row[:2]):
+            group = list(group)
             photos = []
-            for row in rows.itertuples():
-                path = (root / str(row.image_path)).resolve()
-                if path.is_relative_to(root) and path.is_file():
-                    label = labels.get(str(row.image_sha256))
-                    photos.append(Photo(str(row.image_sha256), path, label, _label_warnings(label, limits)))
+            for *_, sha, image_path in group:
+                path = _stored_file(root, str(image_path), folders)
+                if path is not None:
+                    label = labels.get(str(sha))
+                    photos.append(Photo(str(sha), path, label, _label_warnings(label, limits)))
             if photos:
-                first = rows.iloc[0]
+                _, product_id, title, category, class_name, *_ = group[0]
                 photos.sort(key=Photo.rank)  # stable: the shop's order among equals
-                products.append(Product(str(first.product_id), str(first.title), _text(first.category, ""),
-                                        _text(first.class_name, UNKNOWN), tuple(photos)))
+                products.append(Product(str(product_id), str(title), _text(category, ""),
+                                        _text(class_name, UNKNOWN), tuple(photos)))
         log.info("gallery: %d products from %s", len(products), settings.catalog_path)
         return cls(products)
 
@@ -126,6 +137,19 @@ class Gallery:
         return self._by_sha.get(sha256)
 
 
+def _stored_file(root: str, image_path: str, folders: dict[str, str]) -> Path | None:
+    """A catalog row's file, or None where it is gone or resolves outside ``root`` (resolved). Each folder
+    is resolved once (``folders`` caches it), then only the file itself: a full resolve per photo costs
+    seconds on 100,000 of them."""
+    folder, name = os.path.split(os.path.join(root, image_path))
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    path = os.path.join(folders[folder], name)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+    return Path(path) if path.startswith(root + os.sep) and os.path.isfile(path) else None
+
+
 def _label_warnings(label: PhotoLabel | None, limits: Thresholds) -> tuple[CutoutWarning, ...]:
     if label is None:
         return ()
@@ -134,21 +158,32 @@ def _label_warnings(label: PhotoLabel | None, limits: Thresholds) -> tuple[Cutou
 
 
 def _photo_labels(labels_dir: Path) -> dict[str, PhotoLabel]:
+    """Only the columns ranking needs: a 100,000-photo table reads in a fraction of a second."""
     path = labels_dir / "labels.parquet"
     if not path.exists():
         return {}
-    labels = pd.read_parquet(path, columns=LABEL_COLUMNS)
+    have = pq.read_schema(path).names
+    labels = pd.read_parquet(path, columns=LABEL_COLUMNS + [BORDER] * (BORDER in have))
+    if BORDER not in labels:
+        labels[BORDER] = np.nan
+    # No mask: nothing reaches the edge. A mask without the column: a table from before it was written.
+    labels.loc[labels["mask_path"].isna(), BORDER] = 0.0
+    missing = labels[BORDER].isna()
+    if missing.any():
+        log.info("gallery: %d labels in %s predate its %s column: reading their masks (`prodseg label` writes it)",
+                 int(missing.sum()), path, BORDER)
+        labels.loc[missing, BORDER] = [_mask_border(labels_dir, m) for m in labels.loc[missing, "mask_path"]]
     return {str(r.image_sha256): PhotoLabel(bool(r.accepted), float(r.score), r.teacher in STUDIO_TEACHERS,
-                                            _mask_border(labels_dir, r.mask_path))
+                                            float(r.border_frac))
             for r in labels.itertuples()}
 
 
-def _mask_border(labels_dir: Path, mask_path) -> float:
-    """Border share of a label's class-index mask; 0 where the label has no mask (nothing to reach the edge)."""
-    if mask_path is None or pd.isna(mask_path) or not (labels_dir / mask_path).is_file():
+def _mask_border(labels_dir: Path, mask_path: str) -> float:
+    """Border share of a label's class-index mask; 0 where its file is gone."""
+    if not (labels_dir / mask_path).is_file():
         return 0.0
     with Image.open(labels_dir / mask_path) as mask:
-        return border_share(np.asarray(mask) > 0)
+        return mask_features(np.asarray(mask))[BORDER]
 
 
 def _text(value, default: str) -> str:

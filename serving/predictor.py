@@ -16,13 +16,14 @@ import numpy as np
 from PIL import Image
 
 from labelling.coco import encode_rle
+from labelling.features import border_share
 from prodseg.instances import Detection, detect, softmax
 from prodseg.settings import Settings
 from serving.budget import PixelBudget
 from serving.images import Upload, UploadError, decode, open_image, reduced_size, reduction
 from serving.masks import binary, box_of, cutout, png_bytes, soft_mask
 from serving.model_source import ModelSource, served_classes
-from serving.quality import border_share, cutout_warnings, thresholds
+from serving.quality import cutout_warnings, thresholds
 from serving.segmenter import Segmenter, SegmenterPool
 
 

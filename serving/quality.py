@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -41,14 +39,6 @@ def class_label(name: str) -> str:
 
 def class_labels(names: Iterable[str]) -> dict[str, str]:
     return {name: class_label(name) for name in names}
-
-
-def border_share(mask: np.ndarray) -> float:
-    """Share of the image's outermost ring of pixels that ``mask`` (bool, h x w) covers."""
-    if mask.ndim != 2 or min(mask.shape) < 2:
-        raise ValueError(f"border_share needs a 2-D mask at least 2x2, got shape {mask.shape}")
-    ring = np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
-    return float(ring.mean())
 
 
 def cutout_warnings(score: float, border: float, label: str, expected: str | None, limits: Thresholds,

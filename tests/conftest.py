@@ -50,16 +50,36 @@ def crawled_data(faulty_shop, tmp_path_factory) -> Path:
     return root / "data"
 
 
-@pytest.fixture
-def split_settings(tmp_path, crawled_data, faulty_shop):
-    """Settings over a copy of the crawl, labelled (GrabCut) and split, with the tiny training config."""
+@pytest.fixture(scope="session")
+def labelled(crawled_data, faulty_shop, tmp_path_factory):
+    """(root, its LabelReport): root's data/ and var/ hold the crawl labelled by GrabCut (labelled once per
+    session; copy before writing: ``copy_labelled``)."""
     from labelling.run import run_labelling
+
+    root = tmp_path_factory.mktemp("labelled")
+    shutil.copytree(crawled_data / "raw", root / "data" / "raw")
+    return root, run_labelling(make_settings(root, faulty_shop, label={"labeller": "grabcut"}), progress=False)
+
+
+@pytest.fixture(scope="session")
+def labelled_root(labelled) -> Path:
+    return labelled[0]
+
+
+def copy_labelled(labelled_root: Path, root: Path) -> None:
+    """The session's labelled data/ and var/ (the label journal) under ``root``, to write into."""
+    for folder in ("data", "var"):
+        shutil.copytree(labelled_root / folder, root / folder)
+
+
+@pytest.fixture
+def split_settings(tmp_path, labelled_root, faulty_shop):
+    """Settings over a copy of the crawl, labelled (GrabCut) and split, with the tiny training config."""
     from training.split import run_split
 
-    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
+    copy_labelled(labelled_root, tmp_path)
     settings = make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"}, train=TINY_TRAIN,
                              mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
-    run_labelling(settings, progress=False)
     run_split(settings)
     return settings
 

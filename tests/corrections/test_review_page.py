@@ -5,7 +5,6 @@ shows the decisions. Screenshot kept at var/test-artifacts/review-page.png.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,8 @@ from prodseg.settings import REPO_ROOT, ConfigError, Settings
 from serving.review import NoToken, create_review_app, review_token
 from serving.server import running_server
 from tests.corrections.conftest import TOKEN, labels
+from tests.system import CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 
 
@@ -52,7 +51,7 @@ def test_no_token_refuses_to_start_except_local_with_the_flag(settings):
         Settings.load({}, environ={"PRODSEG__REVIEW__TOKEN": "short"})
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+@needs_chromium
 def test_paint_accept_reject_and_reload(settings):
     from playwright.sync_api import expect, sync_playwright
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from labelling.coco import decode_rle
+from labelling.features import border_share
 from labelling.grabcut import GrabCutLabeller
 from labelling.run import run_labelling
 from prodseg.classes import ClassList
@@ -24,9 +25,9 @@ def label_settings(tmp_path, crawled_data, faulty_shop):
     return make_settings(tmp_path, faulty_shop, label={"labeller": "grabcut"})
 
 
-def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_settings):
-    s = label_settings
-    report = run_labelling(s, progress=False)
+def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(labelled, faulty_shop):
+    root, report = labelled   # the session's labelling of the crawl (only read here)
+    s = make_settings(root, faulty_shop, label={"labeller": "grabcut"})
     catalog = load_catalog(s.catalog_path)
     labels = pd.read_parquet(s.labels_dir / "labels.parquet")
     assert labels["image_sha256"].tolist() == catalog["image_sha256"].tolist()
@@ -39,6 +40,7 @@ def test_every_catalog_image_gets_a_label_row_and_every_output_is_written(label_
     for row in accepted.itertuples():
         mask = np.asarray(Image.open(s.labels_dir / row.mask_path))
         assert set(np.unique(mask).tolist()) == {0, classes.id(row.class_name)} == {0, row.class_id}
+        assert row.border_frac == border_share(mask > 0)  # the server ranks by it without opening the mask
         assert 0 <= row.box_x0 < row.box_x1 <= row.width and 0 <= row.box_y0 < row.box_y1 <= row.height
     unknown = catalog.loc[~catalog["known_class"], "image_sha256"]
     assert (labels.set_index("image_sha256").loc[unknown, "reason"] == "unknown_class").all()

@@ -38,7 +38,7 @@ def _server_user() -> str | None:
 
 PG_BIN, SERVER_USER = _pg_bin(), _server_user()
 pytestmark = [
-    pytest.mark.skipif(PG_BIN is None, reason="no Postgres server binaries (initdb, pg_ctl): apt-get install postgresql"),
+    pytest.mark.skipif(PG_BIN is None, reason="needs Debian's postgresql (initdb, pg_ctl): `sudo apt-get install postgresql` (make test installs it when run as root)"),
     pytest.mark.skipif(SERVER_USER is None, reason="running as root without a `postgres` user and runuser to run the server as"),
 ]
 

@@ -20,9 +20,10 @@ from serving.app import create_app
 from serving.device import VENDOR
 from serving.server import running_server
 from tests.serving.helpers import encoded, photo, serve_settings
-from tests.serving.test_web import CHROMIUM, browser_page
+from tests.serving.test_web import browser_page
+from tests.system import needs_chromium
 
-pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"),
+pytestmark = [needs_chromium,
               pytest.mark.skipif(not VENDOR.is_dir(), reason="needs LiteRT.js from npm (make install runs npm ci)")]
 # Uploads beside the catalog's three: a product off-centre, and one at a size other than the catalog's.
 UPLOADS = {"left-sofa.png": photo(240, 180, (0.05, 0.2, 0.5, 0.9)),

@@ -6,7 +6,6 @@ Screenshots are kept at var/test-artifacts/serving-docs-swagger.png and serving-
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,15 +16,15 @@ from serving.app import create_app
 from serving.docs import REDOC_FILES, SWAGGER_FILES, install_docs, packaged_assets
 from serving.server import running_server
 from tests.serving.helpers import serve_settings
+from tests.system import CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 # ReDoc's sidebar footer ("API docs by Redocly") hard-codes its logo on Redocly's CDN: the page's CSP refuses
 # it in the browser (logged as a refusal, failed with "csp": never sent) and ReDoc hides the image.
 REFUSED_OFFSITE = ("https://cdn.redoc.ly/redoc/logo-mini.svg",)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+@needs_chromium
 def test_docs_and_redoc_render_offline_with_every_request_to_the_server(tmp_path, models_dir, catalog_data):
     from playwright.sync_api import expect, sync_playwright
 

@@ -7,6 +7,7 @@ import pandas as pd
 from PIL import Image
 
 from serving.gallery import Gallery
+from tests.conftest import copy_labelled, make_settings
 from tests.serving.helpers import serve_settings
 
 
@@ -67,3 +68,43 @@ def test_shelf_is_the_shops_category_in_short(tmp_path, catalog_data):
     products = Gallery.load(serve_settings(tmp_path, catalog_data)).products
     assert [p.shelf for p in products] == ["couch", "chair", "vase"]  # the tiny catalog: "Home > <class>"
     assert products[0].as_json()["class_label"] == "Couch"
+
+
+def ranking(gallery: Gallery) -> list:
+    return [(p.product_id, [(photo.sha256, photo.label, photo.warnings) for photo in p.photos]) for p in gallery.products]
+
+
+def test_the_ranking_reads_labels_columns_and_equals_the_one_from_the_masks(tmp_path, labelled_root, faulty_shop, caplog):
+    """The demo fixture labelled by GrabCut: ranked from labels.parquet's border_frac without a mask file, and
+    the same as from the masks, which a table written before the column still ranks by."""
+    copy_labelled(labelled_root, tmp_path)
+    settings = make_settings(tmp_path, faulty_shop)
+    path = settings.labels_dir / "labels.parquet"
+    old_table = pd.read_parquet(path).drop(columns="border_frac")
+    shutil.move(settings.labels_dir / "masks", tmp_path / "masks")
+    from_columns = Gallery.load(settings)   # no mask to open
+
+    shutil.move(tmp_path / "masks", settings.labels_dir / "masks")
+    old_table.to_parquet(path)
+    with caplog.at_level("INFO", logger="serving.gallery"):
+        from_masks = Gallery.load(settings)
+    assert f"labels in {path} predate its border_frac column" in caplog.text
+    assert ranking(from_columns) == ranking(from_masks)
+    photos = [photo for p in from_masks.products for photo in p.photos]
+    assert any(len(p.photos) > 1 for p in from_masks.products) and any(photo.warnings for photo in photos)
+    assert any(photo.label.border > 0 for photo in photos if photo.label)
+
+
+def test_a_catalog_row_pointing_outside_the_raw_folder_is_left_out(tmp_path, catalog_data):
+    data, (own, other) = with_photos(tmp_path, catalog_data, 1)
+    catalog = pd.read_parquet(data / "raw" / "catalog.parquet")
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes((data / "raw" / catalog.loc[catalog["image_sha256"] == own, "image_path"].iloc[0]).read_bytes())
+    link = data / "raw" / "images" / "link.jpg"
+    link.symlink_to(outside)
+    rows = {own: "../../secret.jpg", other: "images/link.jpg"}   # up and out; a link out
+    p1 = (catalog["product_id"] == "p1").to_numpy()
+    catalog.loc[p1, "image_path"] = catalog.loc[p1, "image_sha256"].map(rows).to_numpy()
+    catalog.to_parquet(data / "raw" / "catalog.parquet")
+    products = {p.product_id for p in Gallery.load(serve_settings(tmp_path, data)).products}
+    assert "p1" not in products and len(products) == 2

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from prodseg.settings import ConfigError, Settings
-from serving.quality import Thresholds, border_share, class_label, cutout_warnings, header_values, thresholds
+from labelling.features import border_share
+from serving.quality import Thresholds, class_label, cutout_warnings, header_values, thresholds
 
 LIMITS = Thresholds(min_score=0.6, max_border=0.25)
 

@@ -23,11 +23,11 @@ from prodseg.settings import REPO_ROOT
 from serving.app import create_app
 from serving.server import running_server
 from tests.serving.helpers import encoded, photo, serve_settings
+from tests.system import CHROMIUM, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "var" / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "serving-place-in-room.png"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 
 
 # LiteRT.js's WebAssembly writes its native log (INFO/WARNING lines) to console.error: not the page's errors.
