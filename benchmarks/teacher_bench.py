@@ -64,7 +64,7 @@ def real_photos(folder: Path, limit: int | None) -> pd.DataFrame:
 
 def observe_all(labeller, rows: pd.DataFrame, cache: Path) -> list[dict]:
     """Every teacher output for every photo (cached), with the seconds each took under ``t_<name>``."""
-    tag = hashlib.sha256(labeller.key().encode()).hexdigest()[:10]
+    tag = hashlib.sha256(labeller.teachers_key().encode()).hexdigest()[:10]
     stores = []
     for row in rows.itertuples():
         data = Path(row.path).read_bytes()

@@ -1,17 +1,21 @@
 """The detector-guided labeller: the catalog's product found by a class-aware detector, its mask cross-checked.
 
 No teacher's own score is trusted alone (on real photos GrabCut kept wooden legs at 1.00, IS-Net the dresser
-behind a bed). Each label needs two independent witnesses to agree:
+behind a bed). A label is accepted on the first of these that holds:
 
-- the catalog's class is one the detector knows and it sees a box of it: IS-Net and a box-seeded GrabCut both
-  cut the crop around the box (``guided.margin``); the IS-Net mask is kept when the two agree (mask IoU >=
-  ``guided.min_agreement``) and the mask fills the box (IoU of its own box with the detector's >=
-  ``guided.min_box_fit``). A GrabCut label confident by its own score that fits the box is kept without
-  IS-Net (the studio shots, fast);
-- otherwise (a class the detector does not know, or no box of it): today's two class-agnostic teachers on
-  the whole photo must agree as closely.
+1. GrabCut is confident by its own score (``cascade.grabcut_confident``) and its mask fills the detector's box
+   of the catalog's class (IoU of the mask's own box with it >= ``guided.min_box_fit``): kept without IS-Net
+   (studio shots, fast);
+2. GrabCut and IS-Net on the whole photo agree (mask IoU >= ``guided.min_agreement``) and, where the detector
+   saw the class, the mask fills its box;
+3. the detector saw the class: IS-Net and a box-seeded GrabCut, both on the crop around the box
+   (``guided.margin``), agree as closely, and IS-Net's mask fills the box (a product in a room).
 
-``observe`` gathers the teachers' outputs lazily into a store (the benchmark caches it per photo), ``decide``
+Classes the detector does not know (or photos where it sees none of the class) have path 2 only. A label's
+score is 0.5 times its weakest check's share of that check's threshold, so ``label.min_score`` 0.5 accepts
+exactly the labels whose checks all pass.
+
+``Observation`` gathers the teachers' outputs lazily into a store (the benchmark caches it per photo), ``decide``
 is the rule: a pure function of the store, so rules can be refitted without re-running any teacher.
 """
 
@@ -153,21 +157,25 @@ def _verdict(mask: np.ndarray, checks: dict[str, tuple[float, float]], source: s
 
 
 def decide(ob: Observation, rule: Rule) -> Instance:
-    """The label for one photo and how sure the cross-checks make it (see the module's doc)."""
-    if ob.knows_class() and ob.box() is not None:
-        box = ob.box()
-        fast, fast_score = ob.whole("grabcut")
-        if fast_score >= rule.confident and box_fit(fast, box) >= rule.min_box_fit:
-            return _verdict(fast, {"box_fit": (box_fit(fast, box), rule.min_box_fit)}, "grabcut+box", ob.category)
-        mask = ob.isnet_box()
-        return _verdict(mask, {"agreement": (mask_iou(mask, ob.grabcut_box()), rule.min_agreement),
-                               "box_fit": (box_fit(mask, box), rule.min_box_fit)}, "isnet+box", ob.category)
+    """The label for one photo and how sure the cross-checks make it (see the module's doc): the first path
+    whose checks all pass, else the rejected path that came closest."""
+    box = ob.box() if ob.knows_class() else None
     fast, fast_score = ob.whole("grabcut")
+    if box is not None and fast_score >= rule.confident and box_fit(fast, box) >= rule.min_box_fit:
+        return _verdict(fast, {"box_fit": (box_fit(fast, box), rule.min_box_fit)}, "grabcut+box", ob.category)
     deep, _ = ob.whole("isnet")
-    agreement = mask_iou(fast, deep)
-    # agreeing closely, both are right: GrabCut's outline where it is sure of the photo (a studio shot)
+    # two whole-photo teachers agreeing closely are both right: GrabCut's outline where it is sure of the photo
     mask, source = (fast, "grabcut") if fast_score >= rule.confident else (deep, "isnet")
-    return _verdict(mask, {"agreement": (agreement, rule.min_agreement)}, source, ob.category)
+    checks = {"agreement": (mask_iou(fast, deep), rule.min_agreement)}
+    if box is not None:
+        checks["box_fit"] = (box_fit(mask, box), rule.min_box_fit)
+    candidates = [_verdict(mask, checks, source, ob.category)]
+    if box is not None and candidates[0].score < 0.5:
+        inside = ob.isnet_box()
+        candidates.append(_verdict(inside, {"agreement": (mask_iou(inside, ob.grabcut_box()), rule.min_agreement),
+                                            "box_fit": (box_fit(inside, box), rule.min_box_fit)},
+                                   "isnet+box", ob.category))
+    return max(candidates, key=lambda c: c.score)
 
 
 class GuidedLabeller:
@@ -182,10 +190,13 @@ class GuidedLabeller:
     def weights_path(self):
         return self.isnet.weights_path
 
+    def teachers_key(self) -> str:
+        """What the teachers' outputs depend on (not the rule deciding from them)."""
+        return f"guided-{self.detector.key()}-{self.grabcut.key()}-{self.isnet.key()}-m{self.config.margin}"
+
     def key(self) -> str:
-        r, c = self.rule, self.config
-        return (f"guided-{self.detector.key()}-{self.grabcut.key()}-{self.isnet.key()}-m{c.margin}"
-                f"-a{r.min_agreement}-f{r.min_box_fit}-c{r.confident}")
+        r = self.rule
+        return f"{self.teachers_key()}-a{r.min_agreement}-f{r.min_box_fit}-c{r.confident}"
 
     def label(self, image: np.ndarray, category: str | None) -> list[Instance]:
         return [decide(Observation(image, category, self), self.rule)]

@@ -61,19 +61,60 @@ def test_weights_are_read_back_from_their_stored_dtype_and_a_short_file_is_refus
         read_weights(model["weightsManifest"], data + b"xx")
 
 
-def test_a_fused_tfjs_graph_converts_to_a_tflite_model_that_computes_the_same(tmp_path):
+@pytest.fixture(scope="module")
+def tiny_tflite(tmp_path_factory):
+    model, data = _fused_model()
+    path = tmp_path_factory.mktemp("tiny") / "m.tflite"
+    path.write_bytes(tfjs_to_tflite(model, data, inputs="x", output="y"))
+    return path
+
+
+def test_a_fused_tfjs_graph_converts_to_a_tflite_model_that_computes_the_same(tiny_tflite):
     from ai_edge_litert.interpreter import Interpreter
 
-    model, data = _fused_model()
-    path = tmp_path / "m.tflite"
-    path.write_bytes(tfjs_to_tflite(model, data, inputs="x", output="y"))
-    interpreter = Interpreter(model_path=str(path))
+    interpreter = Interpreter(model_path=str(tiny_tflite))
     interpreter.allocate_tensors()
     x = np.linspace(-2, 2, 16, dtype=np.float32).reshape(1, 4, 4, 1)
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
     interpreter.invoke()
     got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     np.testing.assert_allclose(got, np.maximum(2 * x + 1, 0), atol=1e-6)
+
+
+def _square(y0, x0, y1, x1, shape=(100, 100)):
+    mask = np.zeros(shape, bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+@pytest.mark.parametrize("case, store, accepted, source", [
+    ("studio: GrabCut sure and fitting the chair's box, IS-Net never asked",
+     {"boxes": [[20, 20, 80, 80, 0.6]], "grabcut_mask": _square(20, 20, 80, 80), "grabcut_score": 0.9}, True,
+     "grabcut+box"),
+    ("GrabCut sure (1.00) of the wrong thing, IS-Net disagrees, no box: rejected",
+     {"boxes": np.zeros((0, 5)), "grabcut_mask": _square(70, 40, 95, 60), "grabcut_score": 1.0,
+      "isnet_mask": _square(10, 20, 90, 80), "isnet_score": 0.95}, False, "grabcut"),
+    ("room: whole-photo teachers disagree, IS-Net and box GrabCut agree inside the box",
+     {"boxes": [[20, 20, 80, 80, 0.4]], "grabcut_mask": _square(0, 0, 100, 100), "grabcut_score": 0.0,
+      "isnet_mask": _square(10, 10, 90, 90), "isnet_score": 0.9, "isnet_box_mask": _square(21, 21, 80, 80),
+      "grabcut_box_mask": _square(22, 20, 79, 80)}, True, "isnet+box"),
+    ("both teachers agree on another object than the detector's bed: rejected",
+     {"boxes": [[0, 0, 40, 40, 0.5]], "grabcut_mask": _square(50, 50, 95, 95), "grabcut_score": 0.0,
+      "isnet_mask": _square(50, 50, 95, 95), "isnet_score": 0.9, "isnet_box_mask": _square(50, 50, 95, 95),
+      "grabcut_box_mask": _square(2, 2, 30, 30)}, False, None),
+])
+def test_the_guided_rule_needs_two_witnesses(tiny_tflite, case, store, accepted, source):
+    from labelling.grabcut import GrabCutLabeller
+    from labelling.guided import GuidedLabeller, Observation, decide
+    from prodseg.settings import CascadeConfig, GrabCutConfig, GuidedConfig
+
+    store = {k: np.asarray(v, np.float32) if k == "boxes" else v for k, v in store.items()}
+    # isnet None: every IS-Net output the rule may read is in the store (the benchmark's cache works so)
+    labeller = GuidedLabeller(Detector(DetectorConfig(), tiny_tflite), GrabCutLabeller(GrabCutConfig()), None,
+                              GuidedConfig(), CascadeConfig(grabcut_confident=0.8))
+    got = decide(Observation(np.zeros((100, 100, 3), np.uint8), "chair", labeller, store), labeller.rule)
+    assert (got.score >= 0.5) == accepted, case
+    assert source is None or got.source == source, case
 
 
 def test_box_geometry_and_a_box_seeded_grabcut_on_a_synthetic_photo():
