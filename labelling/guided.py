@@ -9,7 +9,10 @@ behind a bed). A label is accepted on the first of these that holds:
 2. GrabCut and IS-Net on the whole photo agree (mask IoU >= ``guided.min_agreement``) and, where the detector
    saw the class, the mask fills its box;
 3. the detector saw the class: IS-Net and a box-seeded GrabCut, both on the crop around the box
-   (``guided.margin``), agree as closely, and IS-Net's mask fills the box (a product in a room).
+   (``guided.margin``), agree as closely, IS-Net's crop mask is as close to its whole-photo one (the crop
+   makes any mask fit the box: the object must be the one IS-Net sees anyway) and fills the box, the box
+   scores ``guided.min_box_score`` and IS-Net's own score on the whole photo ``guided.min_isnet_score``
+   (a product in a room).
 
 Classes the detector does not know (or photos where it sees none of the class) have path 2 only. A label's
 score is 0.5 times its weakest check's share of that check's threshold, so ``label.min_score`` 0.5 accepts
@@ -38,10 +41,13 @@ class Rule:
     min_agreement: float    # two teachers' masks at least this close (IoU)
     min_box_fit: float      # the mask's box and the detector's at least this close (IoU)
     confident: float        # GrabCut's own score from which it skips IS-Net (when its mask fits the box)
+    min_isnet: float = 0.5  # the box path: IS-Net's own score on the whole photo at least this ...
+    min_box_score: float = 0.25  # ... and the detector's for the box
 
     @classmethod
     def of(cls, guided: GuidedConfig, cascade: CascadeConfig) -> "Rule":
-        return cls(guided.min_agreement, guided.min_box_fit, cascade.grabcut_confident)
+        return cls(guided.min_agreement, guided.min_box_fit, cascade.grabcut_confident, guided.min_isnet_score,
+                   guided.min_box_score)
 
 
 def box_iou(a, b) -> float:
@@ -117,13 +123,20 @@ class Observation:
     def knows_class(self) -> bool:
         return self.labeller.detector.knows(self.category)
 
-    def box(self):
-        """The detector's most confident box of the catalog's class, or None."""
+    def _boxes(self) -> np.ndarray:
         def compute():
             boxes = self.labeller.detector.of_class(self.labeller.detector.detect(self.image), self.category)
             return np.array([[*b.as_tuple(), b.score] for b in boxes], np.float32).reshape(-1, 5)
-        boxes = self._get("boxes", compute)
+        return self._get("boxes", compute)
+
+    def box(self):
+        """The detector's most confident box of the catalog's class, or None."""
+        boxes = self._boxes()
         return tuple(float(v) for v in boxes[0, :4]) if len(boxes) else None
+
+    def box_score(self) -> float:
+        boxes = self._boxes()
+        return float(boxes[0, 4]) if len(boxes) else 0.0
 
     def whole(self, teacher: str) -> tuple[np.ndarray, float]:
         """``grabcut`` or ``isnet`` on the whole photo: (mask, own score)."""
@@ -172,8 +185,12 @@ def decide(ob: Observation, rule: Rule) -> Instance:
     candidates = [_verdict(mask, checks, source, ob.category)]
     if box is not None and candidates[0].score < 0.5:
         inside = ob.isnet_box()
+        # the crop makes any mask fit the box: IS-Net must also find the same object in the whole photo
         candidates.append(_verdict(inside, {"agreement": (mask_iou(inside, ob.grabcut_box()), rule.min_agreement),
-                                            "box_fit": (box_fit(inside, box), rule.min_box_fit)},
+                                            "same_object": (mask_iou(inside, deep), rule.min_agreement),
+                                            "box_fit": (box_fit(inside, box), rule.min_box_fit),
+                                            "box_score": (ob.box_score(), rule.min_box_score),
+                                            "isnet": (ob.whole("isnet")[1], rule.min_isnet)},
                                    "isnet+box", ob.category))
     return max(candidates, key=lambda c: c.score)
 
@@ -196,7 +213,7 @@ class GuidedLabeller:
 
     def key(self) -> str:
         r = self.rule
-        return f"{self.teachers_key()}-a{r.min_agreement}-f{r.min_box_fit}-c{r.confident}"
+        return f"{self.teachers_key()}-a{r.min_agreement}-f{r.min_box_fit}-c{r.confident}-i{r.min_isnet}-b{r.min_box_score}"
 
     def label(self, image: np.ndarray, category: str | None) -> list[Instance]:
         return [decide(Observation(image, category, self), self.rule)]

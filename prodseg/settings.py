@@ -106,6 +106,8 @@ class GuidedConfig(_Section):
     margin: Fraction = 0.15      # the crop around the detector's box grows by this share of its sides
     min_agreement: Fraction = 0.85  # IS-Net and box-seeded GrabCut must agree this closely (mask IoU) ...
     min_box_fit: Fraction = 0.7  # ... and the mask's own box must match the detector's this closely (IoU)
+    min_isnet_score: Fraction = 0.5  # the box path (rooms) also needs IS-Net's own score on the whole photo ...
+    min_box_score: Fraction = 0.25   # ... and the detector's score for the box
 
 
 class CascadeConfig(_Section):
