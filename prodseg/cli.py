@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.set_defaults(func=cmd_crawl)
 
     label = sub.add_parser("label", help="pseudo-label the crawled images into data/labels")
-    label.add_argument("--labeller", choices=["cascade", "auto", "isnet", "grabcut", "detectron2"])
+    label.add_argument("--labeller", choices=["guided", "cascade", "auto", "isnet", "grabcut", "detectron2"])
     label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
     label.add_argument("--workers", type=int, help="labelling processes (default label.workers: the cores)")
     label.add_argument("--cluster", metavar="ADDRESS",
