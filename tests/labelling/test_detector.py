@@ -96,8 +96,16 @@ def _square(y0, x0, y1, x1, shape=(100, 100)):
       "isnet_mask": _square(10, 20, 90, 80), "isnet_score": 0.95}, False, "grabcut"),
     ("room: whole-photo teachers disagree, IS-Net and box GrabCut agree inside the box",
      {"boxes": [[20, 20, 80, 80, 0.4]], "grabcut_mask": _square(0, 0, 100, 100), "grabcut_score": 0.0,
-      "isnet_mask": _square(10, 10, 90, 90), "isnet_score": 0.9, "isnet_box_mask": _square(21, 21, 80, 80),
+      "isnet_mask": _square(20, 20, 81, 81), "isnet_score": 0.9, "isnet_box_mask": _square(21, 21, 80, 80),
       "grabcut_box_mask": _square(22, 20, 79, 80)}, True, "isnet+box"),
+    ("the crop's mask fits the box but is not what IS-Net sees in the whole photo (a chair's part): rejected",
+     {"boxes": [[20, 20, 80, 50, 0.4]], "grabcut_mask": _square(0, 0, 100, 100), "grabcut_score": 0.0,
+      "isnet_mask": _square(20, 20, 95, 80), "isnet_score": 0.9, "isnet_box_mask": _square(20, 20, 50, 80),
+      "grabcut_box_mask": _square(20, 20, 50, 80)}, False, None),
+    ("agreeing inside a box the detector is unsure of: rejected",
+     {"boxes": [[20, 20, 80, 80, 0.1]], "grabcut_mask": _square(0, 0, 100, 100), "grabcut_score": 0.0,
+      "isnet_mask": _square(20, 20, 81, 81), "isnet_score": 0.9, "isnet_box_mask": _square(21, 21, 80, 80),
+      "grabcut_box_mask": _square(22, 20, 79, 80)}, False, None),
     ("both teachers agree on another object than the detector's bed: rejected",
      {"boxes": [[0, 0, 40, 40, 0.5]], "grabcut_mask": _square(50, 50, 95, 95), "grabcut_score": 0.0,
       "isnet_mask": _square(50, 50, 95, 95), "isnet_score": 0.9, "isnet_box_mask": _square(50, 50, 95, 95),
@@ -170,3 +178,29 @@ def test_the_real_detector_finds_demo_products_and_a_rerun_is_a_no_op(detector, 
         image = load_rgb(faulty_shop / "site" / row.url.lstrip("/"), 1, 10**8)
         hits.append(bool(found.of_class(found.detect(image), row.class_name)))
     assert sum(hits) >= len(hits) // 2, hits
+
+
+@pytest.mark.slow
+def test_guided_labels_a_shop_on_a_local_dask_cluster(detector, tmp_path, crawled_data, faulty_shop):
+    import shutil
+
+    import pandas as pd
+
+    from labelling.isnet_fetch import fetch_isnet
+    from labelling.run import run_labelling
+    from tests.conftest import make_settings
+
+    _, weights = detector
+    try:
+        isnet = fetch_isnet(tmp_path / "isnet", "medium")
+    except RegistryUnreachable as exc:
+        pytest.skip(f"npm or its registry cannot be reached here: {exc}")
+    shutil.copytree(crawled_data / "raw", tmp_path / "data" / "raw")
+    s = make_settings(tmp_path, faulty_shop, label={"labeller": "guided", "workers": 2,
+                                                    "isnet": {"weights": str(isnet)},
+                                                    "detector": {"weights": str(weights)}})
+    report = run_labelling(s, progress=False)
+    labels = pd.read_parquet(report.labels_path)
+    assert report.engine["kind"] == "local-cluster" and labels["labeller_key"].str.startswith("guided-").all()
+    assert set(labels["teacher"].dropna()) <= {"grabcut+box", "grabcut", "isnet", "isnet+box"}
+    assert report.accepted > 0 and report.audit["mean_iou_accepted"] >= 0.9, report.audit
