@@ -5,14 +5,13 @@ behind a bed). A label is accepted on the first of these that holds:
 
 1. GrabCut is confident by its own score (``cascade.grabcut_confident``) and its mask fills the detector's box
    of the catalog's class (IoU of the mask's own box with it >= ``guided.min_box_fit``): kept without IS-Net
-   (studio shots, fast);
+   (studio shots, fast). Only a box scoring ``guided.min_box_score`` counts, here and below;
 2. GrabCut and IS-Net on the whole photo agree (mask IoU >= ``guided.min_agreement``) and, where the detector
    saw the class, the mask fills its box;
 3. the detector saw the class: IS-Net and a box-seeded GrabCut, both on the crop around the box
    (``guided.margin``), agree as closely, IS-Net's crop mask is as close to its whole-photo one (the crop
-   makes any mask fit the box: the object must be the one IS-Net sees anyway) and fills the box, the box
-   scores ``guided.min_box_score`` and IS-Net's own score on the whole photo ``guided.min_isnet_score``
-   (a product in a room).
+   makes any mask fit the box: the object must be the one IS-Net sees anyway) and fills the box, and IS-Net's
+   own score on the whole photo is ``guided.min_isnet_score`` or more (a product in a room).
 
 Classes the detector does not know (or photos where it sees none of the class) have path 2 only. A label's
 score is 0.5 times its weakest check's share of that check's threshold, so ``label.min_score`` 0.5 accepts
@@ -172,7 +171,8 @@ def _verdict(mask: np.ndarray, checks: dict[str, tuple[float, float]], source: s
 def decide(ob: Observation, rule: Rule) -> Instance:
     """The label for one photo and how sure the cross-checks make it (see the module's doc): the first path
     whose checks all pass, else the rejected path that came closest."""
-    box = ob.box() if ob.knows_class() else None
+    # a box the detector is unsure of neither vouches for a mask nor vetoes one
+    box = ob.box() if ob.knows_class() and ob.box_score() >= rule.min_box_score else None
     fast, fast_score = ob.whole("grabcut")
     if box is not None and fast_score >= rule.confident and box_fit(fast, box) >= rule.min_box_fit:
         return _verdict(fast, {"box_fit": (box_fit(fast, box), rule.min_box_fit)}, "grabcut+box", ob.category)
@@ -189,7 +189,6 @@ def decide(ob: Observation, rule: Rule) -> Instance:
         candidates.append(_verdict(inside, {"agreement": (mask_iou(inside, ob.grabcut_box()), rule.min_agreement),
                                             "same_object": (mask_iou(inside, deep), rule.min_agreement),
                                             "box_fit": (box_fit(inside, box), rule.min_box_fit),
-                                            "box_score": (ob.box_score(), rule.min_box_score),
                                             "isnet": (ob.whole("isnet")[1], rule.min_isnet)},
                                    "isnet+box", ob.category))
     return max(candidates, key=lambda c: c.score)
