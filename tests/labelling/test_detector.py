@@ -204,3 +204,12 @@ def test_guided_labels_a_shop_on_a_local_dask_cluster(detector, tmp_path, crawle
     assert report.engine["kind"] == "local-cluster" and labels["labeller_key"].str.startswith("guided-").all()
     assert set(labels["teacher"].dropna()) <= {"grabcut+box", "grabcut", "isnet", "isnet+box"}
     assert report.accepted > 0 and report.audit["mean_iou_accepted"] >= 0.9, report.audit
+
+
+def test_teacher_fetch_detector_without_npm_exits_1_saying_why(tmp_path, monkeypatch, capsys):
+    from prodseg.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["--var", str(tmp_path / "var"), "teacher", "fetch", "detector"]) == 1
+    assert "npm is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "var" / "teachers" / "centernet.tflite").exists()
