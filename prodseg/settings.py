@@ -90,6 +90,26 @@ class IsNetConfig(_Section):
     threads: PositiveInt = 1     # onnxruntime intra-op threads per labelling worker
 
 
+class DetectorConfig(_Section):
+    weights: str | None = None   # a CenterNet .tflite; None = the one `teacher fetch detector` converts into <var>/teachers
+    fetch: bool = True           # fetch (npm) and convert it when missing; off, or unreachable: today's cascade alone
+    min_score: Fraction = 0.15   # boxes the detector is less sure of are ignored
+    threads: PositiveInt = 1     # TFLite threads per labelling worker
+    # detector label (COCO-80) -> shop class; shop classes nothing maps to are labelled by the cascade alone
+    class_map: dict[str, str] = {
+        "couch": "couch", "chair": "chair", "bed": "bed", "dining table": "table", "potted plant": "potted-plant",
+        "vase": "vase", "bowl": "bowl", "cup": "cup", "wine glass": "wine-glass",
+    }
+
+
+class GuidedConfig(_Section):
+    margin: Fraction = 0.15      # the crop around the detector's box grows by this share of its sides
+    min_agreement: Fraction = 0.85  # IS-Net and box-seeded GrabCut must agree this closely (mask IoU) ...
+    min_box_fit: Fraction = 0.7  # ... and the mask's own box must match the detector's this closely (IoU)
+    min_isnet_score: Fraction = 0.5  # the box path (rooms) also needs IS-Net's own score on the whole photo ...
+    min_box_score: Fraction = 0.25   # ... and the detector's score for the box
+
+
 class CascadeConfig(_Section):
     grabcut_confident: Fraction = 0.8  # GrabCut labels scoring this or more are kept without asking IS-Net
 
@@ -112,7 +132,7 @@ class LabelClusterConfig(_Section):
 
 
 class LabelConfig(_Section):
-    labeller: Literal["auto", "cascade", "isnet", "grabcut", "detectron2"] = "cascade"
+    labeller: Literal["auto", "guided", "cascade", "isnet", "grabcut", "detectron2"] = "cascade"
     min_score: Fraction = 0.5         # weaker labels are rejected (kept in the table, not deleted)
     workers: PositiveInt | None = None  # labelling processes, one model load each; None = the machine's cores
     trust_teacher_class: bool = False # a teacher's class that differs from the catalog's is accepted, not rejected
@@ -123,6 +143,8 @@ class LabelConfig(_Section):
     detectron2: Detectron2Config = Detectron2Config()
     isnet: IsNetConfig = IsNetConfig()
     cascade: CascadeConfig = CascadeConfig()
+    detector: DetectorConfig = DetectorConfig()
+    guided: GuidedConfig = GuidedConfig()
     checks: LabelChecks = LabelChecks()
     cluster: LabelClusterConfig = LabelClusterConfig()
 
