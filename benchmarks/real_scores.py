@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,14 +137,15 @@ def load_champion(uri: str, name: str) -> Champion:
     if version is None:
         return Champion(None, None, f"no `champion` alias on {name} in {uri}")
     tag = client.get_model_version(name, version).tags.get("classes")
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        model = mlflow.tensorflow.load_model(f"models:/{name}/{version}")
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+    # Not models:/name/version through mlflow's global URIs: setting them would leak into the caller's process.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(mlflow.artifacts.download_artifacts(
+            artifact_uri=client.get_model_version_download_uri(name, version), dst_path=tmp,
+            tracking_uri=uri, registry_uri=uri))
+        found = sorted(folder.rglob("*.keras"))
+        if not found:
+            return Champion(None, None, f"models:/{name}/{version} holds no .keras file")
+        model = keras.models.load_model(found[0], compile=False)
     return Champion(model, model_classes(model, json.loads(tag) if tag else None), version=version)
 
 

@@ -86,6 +86,7 @@ def promoting(tmp_path, monkeypatch):
     LABELS.save(settings.label_classes_path)
     settings.splits_dir.mkdir(parents=True)
     pd.DataFrame({"image_sha256": [sha], "image_path": [f"images/{sha}.png"], "mask_path": [f"masks/{sha}.png"],
+                  "product_id": ["p1"], "class_name": ["table"], "class_id": [LABELS.id("table")],
                   "split": ["test"]}).to_parquet(settings.splits_dir / "splits.parquet")
     champion = ClassList(("couch", "table"))
     saved = tmp_path / "champion"
