@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from labelling.coco import decode_rle
-from prodseg.cli import main
+from commands.cli import main
 from tests.serving.helpers import encoded, photo
 
 
