@@ -7,9 +7,9 @@ every step process of a run imports this module.)
 
 import dagster as dg
 
-from pipelines import versions
-from pipelines.metadata import mlflow_run_url, picture
-from pipelines.resources import SettingsResource
+from assets import versions
+from assets.metadata import mlflow_run_url, picture
+from assets.resources import SettingsResource
 
 
 class RecomputeConfig(dg.Config):

@@ -6,11 +6,11 @@
 import dagster as dg
 import pandas as pd
 
+from assets import versions
+from assets.resources import SettingsResource
 from corrections.store import read_corrections
 from labelling.review import pick_for_review
 from labelling.run import run_labelling
-from pipelines import versions
-from pipelines.resources import SettingsResource
 
 STAGE = "label"
 

@@ -8,9 +8,9 @@ from typing import Optional
 import dagster as dg
 import pandas as pd
 
-from pipelines import versions
-from pipelines.metadata import mlflow_run_url, picture
-from pipelines.resources import SettingsResource, section
+from assets import versions
+from assets.metadata import mlflow_run_url, picture
+from assets.resources import SettingsResource, section
 from training.split import run_split
 
 

@@ -8,7 +8,7 @@ import json
 
 import dagster as dg
 
-from pipelines.resources import SettingsResource
+from assets.resources import SettingsResource
 
 
 @dg.asset_check(asset="pseudo_labels", description="Enough labels are accepted to train on.")
