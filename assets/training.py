@@ -55,7 +55,7 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
                   settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load(section("train", epochs_frozen=config.epochs_frozen,
                                      epochs_finetune=config.epochs_finetune))
-    model_path = resolved.models_dir / "student.keras"
+    model_path = resolved.student_path
     # Training is the expensive step: with the same code, params and splits, keep the model we have.
     reused = versions.reuse_previous(context, resolved, "train", versions.data_version(model_path),
                                      force=config.force or config.sweep)
