@@ -38,7 +38,7 @@ def test_the_files_stages_hand_each_other_are_where_dvc_yaml_tracks_them(tmp_pat
     s = Settings.load(environ={})
     stage_files = [name for name, value in vars(Settings).items()
                    if isinstance(value, property) and value.fget.__qualname__.startswith("_stage_file")]
-    assert named | {"label_report_path", "split_report_path", "export_report_path"} <= set(stage_files)
+    assert named | {"label_report_path", "split_report_path", "export_report_path"} <= set(stage_files), stage_files
     stages = yaml.safe_load((s.repo_root / "dvc.yaml").read_text())["stages"].values()
     entries = {e if isinstance(e, str) else next(iter(e)) for stage in stages
                for kind in ("deps", "outs", "metrics", "plots") for e in stage.get(kind, [])}
