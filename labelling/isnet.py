@@ -2,8 +2,8 @@
 
 It finds the photo's salient object, in a studio or in a room; the class comes from the catalog, as
 with GrabCut. Any IS-Net ONNX file works (the npm package's models, rembg's isnet-general-use):
-RGB resized to the model's fixed input (1x3x1024x1024), (pixel - 128) / 256, NCHW; the output
-``output`` is a soft mask, min-max scaled to 0..1.
+RGB resized to the model's fixed input (1x3x1024x1024, or ``label.isnet.side``: labelling/isnet_resize.py),
+(pixel - 128) / 256, NCHW; the output ``output`` is a soft mask, min-max scaled to 0..1.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from labelling.instances import Instance, keep_large_components
 from labelling.isnet_fetch import FetchError, fetch_isnet, model_path
+from labelling.isnet_resize import resize_model
 from labelling.teacher import TeacherUnavailable
 from prodseg.fileio import sha256_file
 from prodseg.settings import IsNetConfig
@@ -81,7 +82,18 @@ def mask_score(f: MaskFeatures) -> float:
 
 
 def resolve_weights(config: IsNetConfig, teachers_dir: Path) -> Path:
-    """The configured ONNX file, else the fetched one, fetched now when allowed; or TeacherUnavailable."""
+    """The ONNX file to load: the configured or fetched one (fetched now when allowed), at ``config.side``
+    when that is set (a copy made once into ``teachers_dir``); or TeacherUnavailable."""
+    path = _source_weights(config, teachers_dir)
+    if config.side is None:
+        return path
+    try:
+        return resize_model(path, config.side, Path(teachers_dir))
+    except ValueError as exc:
+        raise TeacherUnavailable(f"label.isnet.side {config.side}: {exc}") from exc
+
+
+def _source_weights(config: IsNetConfig, teachers_dir: Path) -> Path:
     if config.weights:
         path = Path(config.weights).expanduser()
         if not path.is_file():
