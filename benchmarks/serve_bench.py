@@ -76,10 +76,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(model: Path, port: int, workers: int | None, bench: Path) -> subprocess.Popen:
-    log_path = bench / "serve_bench.log"
-    command = [sys.executable, "-m", "prodseg.cli", "--var", str(bench), "serve",
-               "--model", str(model), "--port", str(port)]
+def start_server(model: Path, port: int, workers: int | None, bench: Path, data: Path | None = None,
+                 log_name: str = "serve_bench.log") -> subprocess.Popen:
+    """`prodseg serve --model` in its own process (runtime folder ``bench``, catalog of ``data``), once /health answers."""
+    log_path = bench / log_name
+    command = [sys.executable, "-m", "prodseg.cli", "--var", str(bench), *(["--data", str(data)] if data else []),
+               "serve", "--model", str(model), "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODSEG__SERVE")}
