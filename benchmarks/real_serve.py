@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ import httpx
 import pandas as pd
 
 from benchmarks.device_bench import CHROMIUM, chromium_page
-from benchmarks.serve_bench import free_port, start_server
+from benchmarks.serve_bench import free_port, start_server, stop_server
 from prodseg.settings import Settings
 from release.export import run_export
 from serving.device import VENDOR
@@ -44,12 +43,7 @@ def served(settings: Settings, model: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 def browser_missing() -> dict[str, str]:

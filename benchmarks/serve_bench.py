@@ -97,6 +97,16 @@ def start_server(model: Path, port: int, workers: int | None, bench: Path, data:
     raise SystemExit(f"server did not start; see {log_path}")
 
 
+def stop_server(proc: subprocess.Popen, wait_s: float = 15) -> None:
+    """SIGTERM (uvicorn's graceful shutdown), and SIGKILL if it has not exited within ``wait_s``."""
+    proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 async def load(url: str, endpoint: str, image: bytes, requests: int,
                concurrency: int) -> tuple[list[float], int, float]:
     """Latencies (ms) of successful requests, the error count, and the wall time for all of them."""
@@ -152,8 +162,7 @@ def main() -> None:
         latencies, errors, wall = asyncio.run(load(url, args.endpoint, image, args.requests, args.concurrency))
         server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server)
     size = info["input_size"]
     print(f"{args.endpoint}: {args.requests} requests, {args.concurrency} concurrent clients, {os.cpu_count()} cores; "
           f"model {info['file']} ({info['variant']}, {size['width']}x{size['height']}, {info['workers']} workers); "
