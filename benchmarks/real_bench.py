@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="config overrides for the bench's run (e.g. label.labeller=grabcut)")
     args = parser.parse_args(argv)
+    if args.page_photos < 0:
+        parser.error(f"--page-photos {args.page_photos}: give 0 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     var = args.var.resolve()
     data, out = (args.data or var.parent / "data").resolve(), (args.out or var.parent).resolve()
