@@ -150,3 +150,19 @@ def test_the_page_and_the_device_name_the_table_photo_from_the_models_classes(be
     for door in ("page", "device"):
         assert served[door]["n"] == len(served["photos"]) and served[door]["per_class"]["table"]["n"] == 1
     assert served["agree"]["n"] == len(served["photos"])
+
+
+def test_without_chromium_the_page_and_device_rows_say_why(monkeypatch, tmp_path):
+    """No browser here: the serve step's page and device doors carry the reason, one table row each."""
+    from benchmarks import real_serve
+    from benchmarks.real_bench import serve_rows
+
+    monkeypatch.setattr(real_serve, "CHROMIUM", str(tmp_path / "no-chromium"))
+    missing = real_serve.browser_missing()
+    assert missing == {door: f"no {tmp_path / 'no-chromium'} (`sudo apt-get install chromium`)" for door in ("page", "device")}
+    predict = real_serve.named_right(["table", "chair", "table"], ["table", "table", None])
+    assert predict == {"right": 1, "n": 3, "per_class": {"chair": {"right": 0, "n": 1}, "table": {"right": 1, "n": 2}}}
+    rows = serve_rows({"file": "student-int8.tflite", "fit": True, "classes": ["chair", "table"], "predict": predict,
+                       **{door: {"absent": why} for door, why in missing.items()}, "agree": {"same": 0, "n": 0}})
+    assert ["served, named right table: /predict / page / device", "1/2 / absent / absent", "", ""] in rows
+    assert [r[1] for r in rows if r[0] in ("served, page", "served, device")] == [f"absent: {missing['page']}"] * 2
