@@ -186,8 +186,8 @@ def serve_rows(serve: dict) -> list[list[str]]:
     title = f"served {serve['file']}{'' if serve['fit'] else ' (unfit)'}: classes"
     rows = [[title, ", ".join(serve["classes"]), "", ""],
             ["served, named right: /predict / page / device", " / ".join(_named(d) for d in doors), "", ""]]
-    rows += [[f"served, named right {name}: /predict / page / device", " / ".join(_named(d, name) for d in doors), "", ""]
-             for name in serve["predict"]["per_class"]]
+    rows += [[f"served, named right {name}: /predict / page / device", " / ".join(_named(d, name) for d in doors),
+              "", ""] for name in serve["predict"]["per_class"]]
     rows.append(["served, all three name the same class", f"{serve['agree']['same']} of {serve['agree']['n']}", "", ""])
     return rows + [[f"served, {door}", f"absent: {serve[door]['absent']}", "", ""] for door in DOORS
                    if "absent" in serve[door]]

@@ -7,7 +7,8 @@ the class each test photo is named through three doors:
 - ``device``: the same page with "on this device" (LiteRT.js runs the served TFLite file in the browser).
 
 /predict and the device run the same TFLite file; each resizes the photo to the model's input its own way, so the
-two can differ where two classes are close: ``agree`` counts the photos on which all three give the same answer (one class, or none found).
+two can differ where two classes are close: ``agree`` counts the photos on which all three give the same answer
+(one class, or none found).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from serving.device import VENDOR
 log = logging.getLogger("real_bench")
 DOORS = ("predict", "page", "device")
 WHERE = {"page": "server", "device": "device"}   # the page's "#where" choice for each of its two doors
+COMPUTED = {"page": "by the server", "device": "on this device"}   # what its status line then says
 UPLOAD_TIMEOUT_MS = 120_000   # the device's first cut-out starts the runtime and compiles the model: slow on 2 cores
 
 
@@ -89,7 +91,7 @@ def page_names(url: str, photos: list[Path], labels: dict[str, str], doors: list
                 page.wait_for_function("(prefix) => document.getElementById('cutout-status').textContent"
                                        ".startsWith(prefix)", arg=f"{upload.name}: ", timeout=UPLOAD_TIMEOUT_MS)
                 text = page.locator("#cutout-status").text_content()[len(upload.name) + 2:]
-                named = re.match(r"(.+) \(score [\d.]+\), computed ", text)
+                named = re.match(rf"(.+) \(score [\d.]+\), computed {COMPUTED[door]} in \d+ ms$", text)
                 shown[door].append((by_label.get(named[1], named[1]), None) if named else (None, text))
             log.info("real bench: page %d of %d photos (%s)", i, len(photos), ", ".join(doors))
     return shown

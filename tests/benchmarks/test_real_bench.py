@@ -159,7 +159,8 @@ def test_without_chromium_the_page_and_device_rows_say_why(monkeypatch, tmp_path
 
     monkeypatch.setattr(real_serve, "CHROMIUM", str(tmp_path / "no-chromium"))
     missing = real_serve.browser_missing()
-    assert missing == {door: f"no {tmp_path / 'no-chromium'} (`sudo apt-get install chromium`)" for door in ("page", "device")}
+    why = f"no {tmp_path / 'no-chromium'} (`sudo apt-get install chromium`)"
+    assert missing == {"page": why, "device": why}
     predict = real_serve.named_right(["table", "chair", "table"], ["table", "table", None])
     assert predict == {"right": 1, "n": 3, "per_class": {"chair": {"right": 0, "n": 1}, "table": {"right": 1, "n": 2}}}
     rows = serve_rows({"file": "student-int8.tflite", "fit": True, "classes": ["chair", "table"], "predict": predict,
