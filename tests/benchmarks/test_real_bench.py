@@ -53,7 +53,7 @@ def bench(photos, tmp_path_factory):
     # background everywhere at inference, and the served model would have nothing to name.
     sets = ["label.labeller=grabcut", "label.min_score=0", "label.workers=1", "split.train=0.4", "split.val=0.3", "split.test=0.3",
             *(f"train.{k}={v}" for k, v in TINY_TRAIN.items()), "train.batch_size=2", "train.bn_momentum=0.5",
-            "train.epochs_finetune=8"]
+            "train.epochs_finetune=3"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODSEG", "MLFLOW"))}
     env.update(PYTHONPATH=str(REPO_ROOT), PRODSEG_VAR=str(root / "user-var"))  # the user's registry: none
     result = subprocess.run(
