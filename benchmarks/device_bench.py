@@ -70,7 +70,9 @@ def chromium_page(url: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        # No network of its own beside the page's (DESIGN.md's pitfalls): nothing outside 127.0.0.1 answers here.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
         try:
             page = browser.new_page()
             page.goto(url)
