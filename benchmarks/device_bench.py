@@ -18,7 +18,9 @@ import argparse
 import json
 import statistics
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from prodseg.settings import Settings
 from serving.app import create_app
@@ -62,23 +64,34 @@ MEASURE = """async (photos) => {
 }"""
 
 
-def measure(model: Path, data: Path, photos: int) -> dict:
+@contextmanager
+def chromium_page(url: str) -> Iterator:
+    """The page at ``url`` in headless /usr/bin/chromium, its gallery up (device.js, a module, ran before it)."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        # No network of its own beside the page's (DESIGN.md's pitfalls): nothing outside 127.0.0.1 answers here.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update"])
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.locator(".product").first.wait_for()
+            yield page
+        finally:
+            browser.close()
+
+
+def measure(model: Path, data: Path, photos: int) -> dict:
     with tempfile.TemporaryDirectory() as var:
         settings = Settings.load({"paths": {"var": var, "data": str(data)}, "serve": {"model": str(model)}},
                                  environ={})
-        with running_server(create_app(settings)) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            page = browser.new_page()
-            page.goto(url)
-            page.locator(".product").first.wait_for()  # the gallery is up; device.js, a module, ran before it
+        with running_server(create_app(settings)) as url, chromium_page(url) as page:
             listing = page.evaluate("async () => (await (await fetch('/api/products')).json()).products")
             chosen = [p["photos"][0] for p in listing][:photos]
             if len(chosen) < 2:
                 raise SystemExit(f"{data} has {len(chosen)} catalog photos; the benchmark needs 2 or more")
             found = page.evaluate(MEASURE, chosen)
-            browser.close()
     device, server = found["deviceMs"][1:], found["serverMs"][1:]
     timings = found["timings"]
     return {"model": str(model), "photos": len(chosen), "model_bytes": timings["model_bytes"],

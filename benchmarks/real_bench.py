@@ -1,9 +1,11 @@
 """Every stage measured on real photos (issue 23): a shop built from a photo folder with true masks, served on
 127.0.0.1, crawled by the real spider through config/sites/realphotos.yaml, labelled by the default teachers,
-a student trained on it by the demo's recipe, all scored against the true masks.
+a student trained on it by the demo's recipe, all scored against the true masks; then the student exported to
+int8 TFLite, served by `prodseg serve` and the test photos' classes named through /predict, the web page and the
+device runtime in Chromium (benchmarks/real_serve.py; the page and device take up to --page-photos of them).
 
     PYTHONPATH=. .venv/bin/python benchmarks/real_bench.py [--photos DIR] [--var DIR] [--data DIR] [--out DIR]
-                                                           [--set section.key=value ...]
+                                                           [--page-photos N] [--set section.key=value ...]
 
 DIR (default ../shared/realphotos) holds images/NAME.jpg, masks/NAME.png (0/255) and meta.csv name,class,kind;
 the shop sells one product per photo. Everything is written under --var / --data (default var/real-bench/),
@@ -18,7 +20,6 @@ import argparse
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from contextlib import contextmanager
@@ -28,8 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 import keras  # noqa: E402
 
+from benchmarks.real_serve import DOORS, run_serve_step  # noqa: E402
 from benchmarks.real_scores import (label_figures, label_rows, load_champion, score_model,  # noqa: E402
                                     split_truth_photos, worst_labels_gallery)
+from benchmarks.serve_bench import free_port  # noqa: E402
 from demo_shop.photo_shop import PhotoFolderError  # noqa: E402
 from labelling.run import run_labelling  # noqa: E402
 from prodseg.classes import ClassList  # noqa: E402
@@ -45,16 +48,11 @@ SITE = "realphotos"
 DEFAULT_PHOTOS = REPO_ROOT.parent / "shared" / "realphotos"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def bench_settings(var: Path, data: Path, sets: list[str]) -> Settings:
     """Settings writing only under ``var`` and ``data`` (its own shop, port, MLflow store); ``sets`` on top."""
     isolated = [f"paths.var={var}", f"paths.data={data}", f"paths.shop={var / 'photo-shop'}",
                 f"shop.port={free_port()}", "crawl.progress_every=0",
+                "export.variants=[int8]",   # the variant served first (serve.prefer) and the one the device runs
                 f"mlflow.tracking_uri=sqlite:///{var / 'mlflow' / 'mlflow.db'}"]
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PRODSEG")}
     return Settings.load(parse_overrides([*isolated, *sets]), environ=environ)
@@ -89,7 +87,8 @@ def timed(times: dict[str, float], step: str):
     times[step] = round(time.perf_counter() - start, 1)
 
 
-def run_bench(settings: Settings, photos: Path, out: Path, champion_uri: str, champion_model: str) -> dict:
+def run_bench(settings: Settings, photos: Path, out: Path, champion_uri: str, champion_model: str,
+              page_photos: int) -> dict:
     """The whole flow; returns every figure (also written to ``out/real_bench.json``)."""
     times: dict[str, float] = {}
     site_ref = site_for(settings, photos)
@@ -111,6 +110,8 @@ def run_bench(settings: Settings, photos: Path, out: Path, champion_uri: str, ch
         champ = load_champion(champion_uri, champion_model)
         champion = (score_model(champ.model, champ.classes, test, settings) | {"version": champ.version}
                     if champ.model is not None else {"absent": champ.why_absent})
+    with timed(times, "serve"):
+        served = run_serve_step(settings, test, page_photos)
     with timed(times, "gallery"):
         gallery = worst_labels_gallery(rows, settings, out)
     times["total"] = round(sum(times.values()), 1)
@@ -123,6 +124,7 @@ def run_bench(settings: Settings, photos: Path, out: Path, champion_uri: str, ch
         "student": {**student, "best_val_mean_iou": trained.best_val_mean_iou,
                     "encoder_weights": trained.encoder_weights_used},
         "champion": champion,
+        "serve": served,
         "gallery": gallery,
         "seconds": times,
     }
@@ -163,6 +165,7 @@ def markdown_table(f: dict) -> str:
     else:
         rows += [[f"demo champion v{champ['version']} foreground IoU, same photos", *_shots(champ)],
                  ["demo champion class right", _fmt(champ.get("class_right")), "", ""]]
+    rows += serve_rows(f["serve"])
     for name, c in lab["per_class"].items():
         rows.append([f"label IoU {name}: drawn / accepted",
                      f"{_fmt(c['drawn'])} / {_fmt(c['accepted'])} ({c['n_accepted']} of {c['photos']} accepted)", "", ""])
@@ -172,15 +175,37 @@ def markdown_table(f: dict) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def _named(door: dict, name: str | None = None) -> str:
+    counted = door if name is None else door.get("per_class", {}).get(name)
+    return "absent" if "absent" in door else f"{counted['right']}/{counted['n']}" if counted else "-"
+
+
+def serve_rows(serve: dict) -> list[list[str]]:
+    """The served student's class named right through /predict, the page and the device: in all, per class."""
+    doors = [serve[d] for d in DOORS]
+    title = f"served {serve['file']}{'' if serve['fit'] else ' (unfit)'}: classes"
+    rows = [[title, ", ".join(serve["classes"]), "", ""],
+            ["served, named right: /predict / page / device", " / ".join(_named(d) for d in doors), "", ""]]
+    rows += [[f"served, named right {name}: /predict / page / device", " / ".join(_named(d, name) for d in doors),
+              "", ""] for name in serve["predict"]["per_class"]]
+    rows.append(["served, all three name the same class", f"{serve['agree']['same']} of {serve['agree']['n']}", "", ""])
+    return rows + [[f"served, {door}", f"absent: {serve[door]['absent']}", "", ""] for door in DOORS
+                   if "absent" in serve[door]]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--var", type=Path, default=REPO_ROOT / "var" / "real-bench" / "var")
     parser.add_argument("--data", type=Path, default=None, help="default: beside --var, data/")
     parser.add_argument("--out", type=Path, default=None, help="default: the folder above --var")
+    parser.add_argument("--page-photos", type=int, default=40,
+                        help="test photos uploaded to the page, on the server and on the device (default 40)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="config overrides for the bench's run (e.g. label.labeller=grabcut)")
     args = parser.parse_args(argv)
+    if args.page_photos < 0:
+        parser.error(f"--page-photos {args.page_photos}: give 0 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     var = args.var.resolve()
     data, out = (args.data or var.parent / "data").resolve(), (args.out or var.parent).resolve()
@@ -190,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = bench_settings(var, data, args.set)
     share_weight_caches(settings, user)
     try:
-        figures = run_bench(settings, args.photos, out, champion_uri, champion_model)
+        figures = run_bench(settings, args.photos, out, champion_uri, champion_model, args.page_photos)
     except (PhotoFolderError, ConfigError) as exc:
         sys.exit(f"real_bench: {exc}")
     print(markdown_table(figures))

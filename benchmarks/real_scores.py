@@ -7,7 +7,6 @@ test read the same numbers.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from labelling.instances import mask_iou
 from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_bytes, atomic_write_text
 from prodseg.settings import Settings
+from release.model_classes import legacy_classes, version_classes
 from release.registry import current_champion
 from training.dataset import load_pair
 
@@ -83,14 +83,6 @@ def label_figures(rows: pd.DataFrame) -> dict:
     }
 
 
-def model_classes(model: keras.Model, names: list[str] | None) -> ClassList:
-    """A model's class list from its registry tag; ``class-1..N`` from its output width for a model that
-    carries none (registered before models carried their list: it cannot name a class right)."""
-    if names:
-        return ClassList(tuple(names))
-    return ClassList(tuple(f"class-{i}" for i in range(1, int(model.output_shape[-1]))))
-
-
 def split_truth_photos(settings: Settings) -> pd.DataFrame:
     """The test split's products' photos with their true masks (what evaluation's truth scores read)."""
     rows = truth_rows(settings, "test")
@@ -136,7 +128,7 @@ def load_champion(uri: str, name: str) -> Champion:
         return Champion(None, None, f"registry {uri}: {exc}")
     if version is None:
         return Champion(None, None, f"no `champion` alias on {name} in {uri}")
-    tag = client.get_model_version(name, version).tags.get("classes")
+    classes = version_classes(client, client.get_model_version(name, version))
     # Not models:/name/version through mlflow's global URIs: setting them would leak into the caller's process.
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(mlflow.artifacts.download_artifacts(
@@ -146,7 +138,8 @@ def load_champion(uri: str, name: str) -> Champion:
         if not found:
             return Champion(None, None, f"models:/{name}/{version} holds no .keras file")
         model = keras.models.load_model(found[0], compile=False)
-    return Champion(model, model_classes(model, json.loads(tag) if tag else None), version=version)
+    # A version registered before models carried their list: class-1..N, so it names no class right.
+    return Champion(model, classes or legacy_classes(int(model.output_shape[-1])), version=version)
 
 
 def worst_labels_gallery(rows: pd.DataFrame, settings: Settings, out: Path, n: int = 8, side: int = 160) -> list[dict]:

@@ -76,10 +76,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(model: Path, port: int, workers: int | None, bench: Path) -> subprocess.Popen:
-    log_path = bench / "serve_bench.log"
-    command = [sys.executable, "-m", "commands.cli", "--var", str(bench), "serve",
-               "--model", str(model), "--port", str(port)]
+def start_server(model: Path, port: int, workers: int | None, bench: Path, data: Path | None = None,
+                 log_name: str = "serve_bench.log") -> subprocess.Popen:
+    """`prodseg serve --model` in its own process (runtime folder ``bench``, catalog of ``data``), once /health answers."""
+    log_path = bench / log_name
+    command = [sys.executable, "-m", "commands.cli", "--var", str(bench), *(["--data", str(data)] if data else []),
+               "serve", "--model", str(model), "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODSEG__SERVE")}
@@ -93,6 +95,16 @@ def start_server(model: Path, port: int, workers: int | None, bench: Path) -> su
             time.sleep(0.25)
     proc.kill()
     raise SystemExit(f"server did not start; see {log_path}")
+
+
+def stop_server(proc: subprocess.Popen, wait_s: float = 15) -> None:
+    """SIGTERM (uvicorn's graceful shutdown), and SIGKILL if it has not exited within ``wait_s``."""
+    proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 async def load(url: str, endpoint: str, image: bytes, requests: int,
@@ -150,8 +162,7 @@ def main() -> None:
         latencies, errors, wall = asyncio.run(load(url, args.endpoint, image, args.requests, args.concurrency))
         server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     finally:
-        server.terminate()
-        server.wait(15)
+        stop_server(server)
     size = info["input_size"]
     print(f"{args.endpoint}: {args.requests} requests, {args.concurrency} concurrent clients, {os.cpu_count()} cores; "
           f"model {info['file']} ({info['variant']}, {size['width']}x{size['height']}, {info['workers']} workers); "

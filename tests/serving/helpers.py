@@ -28,6 +28,7 @@ import pytest
 from mlflow import MlflowClient
 from PIL import Image, ImageDraw
 
+from benchmarks.serve_bench import stop_server
 from prodseg.classes import ClassList
 from prodseg.settings import REPO_ROOT, Settings
 from release.model_classes import CLASSES_TAG, classes_tag
@@ -132,11 +133,7 @@ def serve_process(root: Path, model: Path, data: Path, workers: int | None = Non
         try:
             yield url, proc.pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
 
 
 def register(settings, tflite: dict[str, Path], tags: dict[str, object] | None = None,
