@@ -18,7 +18,7 @@ import numpy as np
 from labelling.choose import build_labeller
 from labelling.features import mask_features
 from labelling.instances import select_product
-from labelling.load import ImageUnusable, load_rgb
+from prodseg.images import ImageRejected, load_rgb
 from prodseg.settings import LabelConfig
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def label_image(source: Path | bytes, category: str | None, labeller, cfg: Label
     or None). Never raises for a bad image."""
     try:
         image = load_rgb(io.BytesIO(source) if isinstance(source, bytes) else source, cfg.min_side, cfg.max_pixels)
-    except ImageUnusable as exc:
+    except ImageRejected as exc:
         return {"reason": exc.reason, "detail": exc.detail, "score": 0.0}, None
     try:
         instances = labeller.label(image, category)
