@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from labelling.features import border_share
 from labelling.grabcut import GrabCutLabeller
 from labelling.run import run_labelling

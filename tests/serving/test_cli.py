@@ -7,7 +7,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from prodseg.cli import main
 from tests.serving.helpers import encoded, photo
 
