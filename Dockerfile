@@ -28,6 +28,7 @@ WORKDIR /app
 # The pinned dependency set (pyproject.toml + constraints.txt); PYTHONPATH=/app runs the copied sources.
 COPY pyproject.toml constraints.txt README.md ./
 COPY prodseg/ prodseg/
+COPY commands/ commands/
 COPY config/ config/
 COPY params.yaml ./
 COPY scrapers/ scrapers/

@@ -48,7 +48,7 @@ dagster-home:
 # DAGSTER_HOME: `make ui` shows them. The dg CLI: Dagster 1.13 marks `dagster asset materialize`
 # and `dagster dev` superseded (and warns); `dg launch` / `dg dev` run the same code on explicit targets.
 demo: install dagster-home
-	$(BIN)/dg launch --assets '*' -m pipelines
+	$(BIN)/dg launch --assets '*'
 	$(BIN)/prodseg status
 
 test: install system-packages

@@ -5,9 +5,9 @@
 
 import dagster as dg
 
+from assets import versions
+from assets.resources import SettingsResource
 from corrections.store import corrections_path, corrections_summary
-from pipelines import versions
-from pipelines.resources import SettingsResource
 
 STAGE = "review"
 

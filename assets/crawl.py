@@ -6,8 +6,8 @@ resource types from the signature at definition time.)
 
 import dagster as dg
 
-from pipelines import versions
-from pipelines.resources import SettingsResource
+from assets import versions
+from assets.resources import SettingsResource
 from scrapers.catalog import load_catalog
 from scrapers.crawl import run_crawl
 

@@ -7,9 +7,9 @@ every step process of a run imports this module.)
 
 import dagster as dg
 
-from pipelines import versions
-from pipelines.metadata import mlflow_run_url, picture
-from pipelines.resources import SettingsResource
+from assets import versions
+from assets.metadata import mlflow_run_url, picture
+from assets.resources import SettingsResource
 
 
 class RecomputeConfig(dg.Config):
@@ -26,8 +26,8 @@ class RecomputeConfig(dg.Config):
 def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
                settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load()
-    out = resolved.evaluation_dir
-    reused = versions.reuse_previous(context, resolved, "evaluate", versions.data_version(out / "report.json"),
+    out, report_path = resolved.evaluation_dir, resolved.evaluation_report_path
+    reused = versions.reuse_previous(context, resolved, "evaluate", versions.data_version(report_path),
                                      force=config.force)
     if reused is not None:
         return reused
@@ -42,13 +42,13 @@ def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
         "mlflow_run": mlflow_run_url(resolved, report.experiment_id, report.evaluation_run_id),
         "test_images": report.test_images,
         "comparison": dg.MetadataValue.md(table(report.models).to_markdown(index=False)),
-        "report": dg.MetadataValue.path(str(out / "report.html")),
+        "report": dg.MetadataValue.path(str(resolved.evaluation_html_path)),
         **{name: picture(resolved, out / file, title, report.evaluation_run_id, f"evaluation/{file}")
            for name, file, title in (("per_class_iou", "per_class.png", "per-class IoU"),
                                      ("iou_histogram", "iou_histogram.png", "per-image IoU"),
                                      ("gallery", "gallery.png", "best and worst predictions"))},
         **versions.stage_metadata(resolved, "evaluate"),
-    }, data_version=dg.DataVersion(versions.data_version(out / "report.json")))
+    }, data_version=dg.DataVersion(versions.data_version(report_path)))
 
 
 @dg.asset(
@@ -61,7 +61,7 @@ def evaluation(context: dg.AssetExecutionContext, config: RecomputeConfig,
 def tflite_models(context: dg.AssetExecutionContext, config: RecomputeConfig,
                   settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load()
-    report_path = resolved.tflite_dir / "export_report.json"
+    report_path = resolved.export_report_path
     reused = versions.reuse_previous(context, resolved, "export", versions.data_version(report_path),
                                      force=config.force)
     if reused is not None:

@@ -6,11 +6,11 @@
 import dagster as dg
 import pandas as pd
 
+from assets import versions
+from assets.resources import SettingsResource
 from corrections.store import read_corrections
 from labelling.review import pick_for_review
 from labelling.run import run_labelling
-from pipelines import versions
-from pipelines.resources import SettingsResource
 
 STAGE = "label"
 
@@ -30,7 +30,6 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
     report = run_labelling(resolved, progress=False, on_progress=lambda p: context.log.info(p.line()))
     context.log.info(report.summary())
     audit = report.audit or {}
-    review = resolved.labels_dir / "review.html"
     labels = pd.read_parquet(report.labels_path)
     least_certain = pick_for_review(labels, 10)[["product_id", "class_name", "teacher", "score", "agreement",
                                                  "accepted", "reason"]]
@@ -51,7 +50,7 @@ def pseudo_labels(context: dg.AssetExecutionContext, settings: SettingsResource)
         "label_iou_studio": audit.get("studio_mean_iou") or 0.0,
         "lifestyle_flagged_share": audit.get("lifestyle_flagged_share") or 0.0,
         "audit": dg.MetadataValue.json(audit),
-        "review_gallery": dg.MetadataValue.path(str(review)),
+        "review_gallery": dg.MetadataValue.path(report.review_path),
         "least_certain": dg.MetadataValue.md(least_certain.to_markdown(index=False)),
         "review_decisions": len(read_corrections(resolved)),  # people's, which the split applies over these labels
         "labels": dg.MetadataValue.path(report.labels_path),

@@ -8,9 +8,9 @@ from typing import Optional
 import dagster as dg
 import pandas as pd
 
-from pipelines import versions
-from pipelines.metadata import mlflow_run_url, picture
-from pipelines.resources import SettingsResource, section
+from assets import versions
+from assets.metadata import mlflow_run_url, picture
+from assets.resources import SettingsResource, section
 from training.split import run_split
 
 
@@ -55,7 +55,7 @@ def student_model(context: dg.AssetExecutionContext, config: TrainRunConfig,
                   settings: SettingsResource) -> dg.MaterializeResult:
     resolved = settings.load(section("train", epochs_frozen=config.epochs_frozen,
                                      epochs_finetune=config.epochs_finetune))
-    model_path = resolved.models_dir / "student.keras"
+    model_path = resolved.student_path
     # Training is the expensive step: with the same code, params and splits, keep the model we have.
     reused = versions.reuse_previous(context, resolved, "train", versions.data_version(model_path),
                                      force=config.force or config.sweep)

@@ -34,9 +34,9 @@ LINKS = 10_000
 CLASSES = ["couch", "chair", "bed", "vase", "bowl", "cup", "wine-glass", "potted-plant"]
 
 
-def make_data(data: Path, rows: int, with_columns: bool) -> None:
+def make_data(settings: Settings, rows: int, with_columns: bool) -> None:
     """catalog.parquet and labels.parquet of ``rows`` photos, their files and masks."""
-    images, masks = data / "raw" / "images", data / "labels" / "masks"
+    images, masks = settings.images_dir, settings.labels_dir / "masks"
     images.mkdir(parents=True)
     masks.mkdir(parents=True)
     photo, mask = default_image(), np.zeros((512, 512), np.uint8)
@@ -60,7 +60,7 @@ def make_data(data: Path, rows: int, with_columns: bool) -> None:
         "image_path": [f"images/{s}.jpg" for s in shas], "width": 512, "height": 512,
         "bytes": len(photo), "format": "JPEG", "crawled_at": "2026-12-05T00:00:00Z",
     }).astype(CATALOG_COLUMNS)
-    catalog.to_parquet(data / "raw" / "catalog.parquet")
+    catalog.to_parquet(settings.catalog_path)
     rng = np.random.default_rng(0)
     labels = pd.DataFrame({"image_sha256": shas, "accepted": rng.uniform(size=rows) > 0.1,
                            "score": rng.uniform(0.5, 1.0, rows).round(4),
@@ -69,7 +69,7 @@ def make_data(data: Path, rows: int, with_columns: bool) -> None:
     if with_columns:
         for name, value in mask_features(mask).items():
             labels[name] = value
-    labels.to_parquet(data / "labels" / "labels.parquet")
+    labels.to_parquet(settings.labels_path)
 
 
 def main() -> None:
@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         start = time.perf_counter()
-        make_data(data, args.rows, not args.without_columns)
+        make_data(Settings.load({"paths": {"data": str(data)}}), args.rows, not args.without_columns)
         print(f"{args.rows} catalog rows and labels written in {time.perf_counter() - start:.1f} s")
         port = free_port()
         os.environ["PRODSEG_DATA"] = str(data)

@@ -106,7 +106,7 @@ def run_bench(settings: Settings, photos: Path, out: Path, champion_uri: str, ch
         trained = run_train(settings)
     with timed(times, "score"):
         test = split_truth_photos(settings)
-        student = score_model(keras.models.load_model(settings.models_dir / "student.keras"),
+        student = score_model(keras.models.load_model(settings.student_path),
                               ClassList.load(settings.model_classes_path), test, settings)
         champ = load_champion(champion_uri, champion_model)
         champion = (score_model(champ.model, champ.classes, test, settings) | {"version": champ.version}

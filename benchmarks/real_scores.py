@@ -48,7 +48,7 @@ def _by_shot(frame: pd.DataFrame, column: str) -> dict:
 
 def label_rows(settings: Settings) -> pd.DataFrame:
     """Every catalog photo with its label (drawn or not, accepted or not), true class, shot and IoU vs truth."""
-    labels = pd.read_parquet(settings.labels_dir / "labels.parquet")
+    labels = pd.read_parquet(settings.labels_path)
     truth = load_truth(settings.shop_truth_dir)
     rows = labels.merge(truth, on="image_sha256", how="left")
     ious = []

@@ -78,7 +78,7 @@ def cpu_seconds(pid: int) -> float:
 
 def start_server(model: Path, port: int, workers: int | None, bench: Path) -> subprocess.Popen:
     log_path = bench / "serve_bench.log"
-    command = [sys.executable, "-m", "prodseg.cli", "--var", str(bench), "serve",
+    command = [sys.executable, "-m", "commands.cli", "--var", str(bench), "serve",
                "--model", str(model), "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]

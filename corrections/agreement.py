@@ -25,7 +25,7 @@ def teacher_people_agreement(settings: Settings) -> dict | None:
     decided = latest(read_corrections(settings))
     if decided.empty:
         return None
-    labels = pd.read_parquet(settings.labels_dir / "labels.parquet").set_index("image_sha256")
+    labels = pd.read_parquet(settings.labels_path).set_index("image_sha256")
     rows = []
     for sha, c in decided.iterrows():
         if sha not in labels.index:

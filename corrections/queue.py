@@ -15,7 +15,7 @@ from prodseg.settings import Settings
 
 
 def read_labels(settings: Settings) -> pd.DataFrame:
-    return pd.read_parquet(settings.labels_dir / "labels.parquet")
+    return pd.read_parquet(settings.labels_path)
 
 
 def review_queue(settings: Settings, limit: int | None = None) -> list[dict]:

@@ -44,7 +44,7 @@ def ref_id(classes: ClassList, class_name: str) -> int:
 
 
 def split_rows(settings: Settings, split: str) -> pd.DataFrame:
-    manifest = pd.read_parquet(settings.splits_dir / "splits.parquet")
+    manifest = pd.read_parquet(settings.splits_path)
     return manifest[manifest["split"] == split].reset_index(drop=True)
 
 
@@ -66,7 +66,7 @@ def truth_rows(settings: Settings, split: str) -> pd.DataFrame | None:
     if truth is None:
         return None
     products = split_rows(settings, split)[["product_id"]].drop_duplicates()
-    labels = pd.read_parquet(settings.labels_dir / "labels.parquet")
+    labels = pd.read_parquet(settings.labels_path)
     rows = (labels.merge(products, on="product_id").merge(truth, on="image_sha256")
             .dropna(subset=["image_path"]).sort_values("image_sha256").reset_index(drop=True))
     rows["class_name"] = rows["true_class"]

@@ -169,7 +169,7 @@ def run_evaluate(settings: Settings, dagster_run_id: str | None = None) -> EvalR
                                                                "model.version": report.model_version}) as run:
         report.evaluation_run_id = run.info.run_id
         with all_or_nothing():  # the report's files describe one evaluation: swapped in together
-            files = report_files.write(settings.evaluation_dir, report, labels, student_preds,
+            files = report_files.write(settings, report, labels, student_preds,
                                        settings.config.evaluate.gallery_size)
         _log_to_mlflow(report, files)
     log.info(report.summary())

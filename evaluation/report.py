@@ -19,6 +19,7 @@ from evaluation.plots import gallery, iou_histogram, per_class_bars
 from evaluation.scores import Predictions
 from prodseg.datauri import image_data_uri
 from prodseg.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from prodseg.settings import Settings
 
 PLOTS = ("per_class.png", "iou_histogram.png", "gallery.png")   # what report.html shows, in order
 # Per embedded picture: three of them keep report.html under ~4 MB (base64 adds a third).
@@ -83,30 +84,30 @@ def best_and_worst(labels: EvalSet, preds: Predictions, ious: list[float], n: in
     return gallery(labels.images[picks], labels.refs[picks], preds.class_maps[picks], titles)
 
 
-def write(out_dir: Path, report, labels: EvalSet, student_preds: Predictions, gallery_size: int) -> list[Path]:
-    out_dir = Path(out_dir)
+def write(settings: Settings, report, labels: EvalSet, student_preds: Predictions, gallery_size: int) -> list[Path]:
+    out_dir = settings.evaluation_dir
     comparison = table(report.models)
     per_class = per_class_table(report.models)
     bars = {m["name"]: (m["labels"] or {}).get("per_class_iou", {}) for m in report.models
             if m["labels"] and m["name"] != "student, raw argmax"}
     plots = {"per_class.png": per_class_bars(bars), "iou_histogram.png": iou_histogram(report.per_image_iou),
              "gallery.png": best_and_worst(labels, student_preds, report.per_image_iou["vs labels"], gallery_size)}
-    files = {
-        "report.json": atomic_write_json(out_dir / "report.json", asdict(report)),
-        "metrics.json": atomic_write_json(out_dir / "metrics.json", flat_metrics(report)),
-        "per_class_iou.csv": atomic_write_text(out_dir / "per_class_iou.csv", per_class.to_csv(index=False)),
-        **{name: atomic_write_bytes(out_dir / name, data) for name, data in plots.items()},
-    }
+    files = [
+        atomic_write_json(settings.evaluation_report_path, asdict(report)),
+        atomic_write_json(out_dir / "metrics.json", flat_metrics(report)),
+        atomic_write_text(out_dir / "per_class_iou.csv", per_class.to_csv(index=False)),
+        *(atomic_write_bytes(out_dir / name, data) for name, data in plots.items()),
+    ]
     md = (f"# Evaluation: {report.model_name} v{report.model_version}\n\n"
           f"{report.test_images} test images (pseudo-labels), {report.truth_images} photos of the test products "
           f"with true masks; {report.image_size}x{report.image_size}; latency batch 1 after warm-up, "
           f"{'1 thread' if report.threads_limited else 'TF default threads'}.\n\n"
           f"{comparison.to_markdown(index=False)}\n\n![per-class IoU](per_class.png)\n\n"
           f"![per-image IoU](iou_histogram.png)\n\n![best and worst](gallery.png)\n{people_section(report)}")
-    files["report.md"] = atomic_write_text(out_dir / "report.md", md)
+    files.append(atomic_write_text(out_dir / "report.md", md))
     # From the bytes: inside the caller's all_or_nothing block the PNGs are not at their paths yet.
-    files["report.html"] = atomic_write_text(out_dir / "report.html", render_html(report, plots))
-    return list(files.values())
+    files.append(atomic_write_text(settings.evaluation_html_path, render_html(report, plots)))
+    return files
 
 
 def people_section(report) -> str:

@@ -1,5 +1,3 @@
-"""The Dagster code location (workspace.yaml loads this module)."""
-
-from pipelines.definitions import defs
-
-__all__ = ["defs"]
+"""The Dagster wiring: Definitions, checks, jobs, schedules, sensors (``dg``'s root module, see
+pyproject's ``[tool.dg]``). Empty on purpose, as in a ``dg`` project: importing a submodule loads
+nothing else; the code location is ``pipelines.definitions``."""

@@ -8,13 +8,13 @@ import json
 
 import dagster as dg
 
-from pipelines.resources import SettingsResource
+from assets.resources import SettingsResource
 
 
 @dg.asset_check(asset="pseudo_labels", description="Enough labels are accepted to train on.")
 def accepted_share_check(settings: SettingsResource) -> dg.AssetCheckResult:
     resolved = settings.load()
-    report = json.loads((resolved.labels_dir / "label_report.json").read_text())
+    report = json.loads(resolved.label_report_path.read_text())
     share = report["accepted"] / max(report["images"], 1)
     floor = resolved.config.label.checks.min_accepted_share
     return dg.AssetCheckResult(passed=share >= floor, metadata={"accepted_share": share, "floor": floor})
@@ -23,7 +23,7 @@ def accepted_share_check(settings: SettingsResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset="pseudo_labels", description="Accepted labels agree with the true masks (where the shop has truth).")
 def label_iou_check(settings: SettingsResource) -> dg.AssetCheckResult:
     resolved = settings.load()
-    audit = json.loads((resolved.labels_dir / "audit.json").read_text())
+    audit = json.loads(resolved.label_audit_path.read_text())
     floor = resolved.config.label.checks.min_label_iou
     iou = audit.get("mean_iou_accepted")
     if iou is None:
@@ -34,7 +34,7 @@ def label_iou_check(settings: SettingsResource) -> dg.AssetCheckResult:
 @dg.asset_check(asset="dataset_splits", blocking=True,
                 description="Train, val and test each hold images: training and evaluation need all three.")
 def splits_filled_check(settings: SettingsResource) -> dg.AssetCheckResult:
-    report = json.loads((settings.load().splits_dir / "split_report.json").read_text())
+    report = json.loads(settings.load().split_report_path.read_text())
     images = {split: sum(counts.values()) for split, counts in report["counts"].items()}
     empty = sorted(s for s in ("train", "val", "test") if not images.get(s))
     return dg.AssetCheckResult(
@@ -51,8 +51,8 @@ def splits_filled_check(settings: SettingsResource) -> dg.AssetCheckResult:
                 description="Guards promotion: the student clears the test IoU floor and has a fit TFLite variant.")
 def champion_floor_check(settings: SettingsResource) -> dg.AssetCheckResult:
     resolved = settings.load()
-    evaluation = json.loads((resolved.evaluation_dir / "report.json").read_text())
-    export = json.loads((resolved.tflite_dir / "export_report.json").read_text())
+    evaluation = json.loads(resolved.evaluation_report_path.read_text())
+    export = json.loads(resolved.export_report_path.read_text())
     iou, floor = evaluation["student"]["test_mean_iou"], resolved.config.promote.min_test_iou
     fit = [v for v, d in export["variants"].items() if d["fit"]]
     return dg.AssetCheckResult(passed=iou >= floor and bool(fit),

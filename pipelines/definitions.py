@@ -1,18 +1,19 @@
-"""The prodseg Definitions: every asset of the ``assets`` package, the checks, jobs, schedule,
-sensors and resources. Asset modules and checks added later join without an edit here.
+"""The prodseg Definitions (the code location: workspace.yaml and ``dg`` load this module): every
+asset of the ``assets`` package, the checks, jobs, schedule, sensors and resources. Asset modules and
+checks added later join without an edit here.
 
-Built lazily (``@dg.definitions``): Dagster calls ``defs()`` once the code location is imported.
-Built at import time, an asset module imported before this package (it imports
-``pipelines.resources``, which runs this package's ``__init__``) would be collected half-initialized,
-without its assets.
+Imports run one way: this module imports ``assets`` (the asset modules and the resources, versions and
+metadata they use); nothing under ``assets`` imports ``pipelines``. Built when Dagster calls ``defs()``
+(``@dg.definitions``, the shape of a ``dg`` project's ``definitions.py``), so the settings are read when
+the code location loads.
 """
 
 import dagster as dg
 
 import assets
+from assets.resources import build_resources
 from pipelines import checks
 from pipelines.jobs import JOBS
-from pipelines.resources import build_resources
 from pipelines.schedules import retrain_schedule
 from pipelines.sensors import build_sensors
 from prodseg.settings import Settings

@@ -1,7 +1,7 @@
 """The weekly retrain: the whole graph on the cron in ``orchestration.retrain_cron``.
 
 The run re-crawls (new products), labels only new images, and retrains only when the splits, the
-code or the training params changed since the last model (see ``pipelines/versions.py``), so a quiet
+code or the training params changed since the last model (see ``assets/versions.py``), so a quiet
 week costs a crawl of the listing pages. Running by default; toggle it in the UI (Automation).
 """
 

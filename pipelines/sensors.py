@@ -101,7 +101,7 @@ def failure_message(instance: dg.DagsterInstance, run: dg.DagsterRun, step_failu
             f"Cause: {'; '.join(causes) or 'see the run log'}. "
             f"Materialized before the failure and kept as they are: {', '.join(kept) or 'nothing'}. "
             f"Resume from the failed asset: in the UI open the run, Re-execute > From failure; or "
-            f"`dg launch --assets {selection} -m pipelines`.")
+            f"`dg launch --assets {selection}`.")
 
 
 def build_sensors(settings: Settings) -> list:

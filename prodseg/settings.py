@@ -334,6 +334,11 @@ def _env_overrides(environ: Mapping[str, str]) -> dict:
     return out
 
 
+def _stage_file(folder: str, name: str) -> property:
+    """The file ``name`` in the stage folder ``folder`` (a Settings property), as a read-only property."""
+    return property(lambda self: getattr(self, folder) / name, doc=f"``{name}`` in ``{folder}``")
+
+
 class Settings:
     """Resolved config plus every path the stages read and write."""
 
@@ -472,6 +477,18 @@ class Settings:
     @property
     def evaluation_dir(self) -> Path:
         return self.data_dir / "evaluation"
+
+    # --- the files one stage hands another (and Dagster's checks read): named here only ---
+    labels_path = _stage_file("labels_dir", "labels.parquet")        # label -> split, evaluate, corrections, serving
+    label_report_path = _stage_file("labels_dir", "label_report.json")
+    label_audit_path = _stage_file("labels_dir", "audit.json")       # accepted labels vs the shop's true masks
+    splits_path = _stage_file("splits_dir", "splits.parquet")        # split -> train, evaluate, export
+    split_report_path = _stage_file("splits_dir", "split_report.json")
+    student_path = _stage_file("models_dir", "student.keras")        # train -> evaluate, export
+    train_report_path = _stage_file("models_dir", "train_report.json")
+    evaluation_report_path = _stage_file("evaluation_dir", "report.json")   # evaluate -> promote
+    evaluation_html_path = _stage_file("evaluation_dir", "report.html")
+    export_report_path = _stage_file("tflite_dir", "export_report.json")    # export -> promote
 
     @property
     def mlflow_dir(self) -> Path:

@@ -87,7 +87,7 @@ def run_export(settings: Settings) -> ExportReport:
         }
     report = ExportReport(train_report["model_name"], train_report["model_version"], train_report["run_id"],
                           keras_iou, cfg.iou_tolerance, variants, list(classes.names) if classes else None)
-    atomic_write_json(settings.tflite_dir / "export_report.json", asdict(report))
+    atomic_write_json(settings.export_report_path, asdict(report))
     _log_to_mlflow(settings, report)
     log.info(report.summary())
     return report
@@ -123,4 +123,4 @@ def _log_to_mlflow(settings: Settings, report: ExportReport) -> None:
             for key, value in ((f"tflite.{variant}.fit", str(d["fit"]).lower()), (f"size_mb.{variant}", d["size_mb"]),
                                (f"latency_ms.{variant}", d["latency_ms"]["median"])):
                 client.set_model_version_tag(report.model_name, report.model_version, key, str(value))
-        mlflow.log_artifact(str(settings.tflite_dir / "export_report.json"), ARTIFACT_DIR)
+        mlflow.log_artifact(str(settings.export_report_path), ARTIFACT_DIR)

@@ -104,8 +104,8 @@ def version_description(trained: str | None, student: dict) -> str:
 
 
 def run_promote(settings: Settings) -> Promotion:
-    evaluation = json.loads((settings.evaluation_dir / "report.json").read_text())
-    export_path = settings.tflite_dir / "export_report.json"
+    evaluation = json.loads(settings.evaluation_report_path.read_text())
+    export_path = settings.export_report_path
     export = json.loads(export_path.read_text()) if export_path.exists() else None
     name, version = evaluation["model_name"], evaluation["model_version"]
     if export is not None and export["model_version"] != version:

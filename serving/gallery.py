@@ -102,7 +102,7 @@ class Gallery:
     def load(cls, settings: Settings) -> "Gallery":
         """Every product with at least one stored photo, its photos ranked; rows whose file is gone are left out."""
         catalog = load_catalog(settings.catalog_path)
-        labels = _photo_labels(settings.labels_dir)
+        labels = _photo_labels(settings)
         limits = thresholds(settings.config.serve)
         root, folders = os.path.realpath(settings.raw_dir), {}
         products = []
@@ -157,9 +157,9 @@ def _label_warnings(label: PhotoLabel | None, limits: Thresholds) -> tuple[Cutou
     return tuple(cutout_warnings(label.score, label.border, "", None, limits, judge="the labelling teacher"))
 
 
-def _photo_labels(labels_dir: Path) -> dict[str, PhotoLabel]:
+def _photo_labels(settings: Settings) -> dict[str, PhotoLabel]:
     """Only the columns ranking needs: a 100,000-photo table reads in a fraction of a second."""
-    path = labels_dir / "labels.parquet"
+    path, labels_dir = settings.labels_path, settings.labels_dir
     if not path.exists():
         return {}
     have = pq.read_schema(path).names

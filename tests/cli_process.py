@@ -15,7 +15,7 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "prodseg.cli", *args]
+    return [sys.executable, "-m", "commands.cli", *args]
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -84,7 +84,7 @@ def run_split(settings: Settings) -> SplitReport:
     the teacher rejected joins its product's split; a rejected one leaves it.
     """
     decisions = read_corrections(settings)
-    labels = apply_corrections(pd.read_parquet(settings.labels_dir / "labels.parquet"), decisions)
+    labels = apply_corrections(pd.read_parquet(settings.labels_path), decisions)
     catalog = pd.read_parquet(settings.catalog_path)[["image_sha256", "site"]]
     classes = ClassList.load(settings.label_classes_path)
     known = labels["class_name"].isin(classes.products)
@@ -94,7 +94,7 @@ def run_split(settings: Settings) -> SplitReport:
     accepted = labels[labels["accepted"] & known].merge(catalog, on="image_sha256")
     # Ids from the labels' list by name: a decision recorded under an older list keeps its class, not its id.
     accepted["class_id"] = accepted["class_name"].map(classes.id).astype("Int64")
-    manifest_path = settings.splits_dir / "splits.parquet"
+    manifest_path = settings.splits_path
     previous: dict[tuple[str, str], str] = {}
     if manifest_path.exists():
         old = pd.read_parquet(manifest_path)
@@ -110,7 +110,7 @@ def run_split(settings: Settings) -> SplitReport:
     report = SplitReport(str(manifest_path), counts, products, corrected, len(decisions))
     with all_or_nothing():
         atomic_write_parquet(manifest_path, manifest)
-        atomic_write_json(settings.splits_dir / "split_report.json",
+        atomic_write_json(settings.split_report_path,
                           {"counts": counts, "products": products, "manifest": str(manifest_path),
                            "corrected_images": corrected, "corrections_counted": len(decisions)})
     return report

@@ -46,7 +46,7 @@ def data_revision(settings: Settings) -> str | None:
     That table names every image, its mask file, class, score and the teacher's key, so it changes whenever
     the data the student learns from does; unlike ``dvc.lock`` it exists without DVC or a remote and is
     never stale. None before labelling."""
-    labels = settings.labels_dir / "labels.parquet"
+    labels = settings.labels_path
     return "labels:" + file_sha256(labels)[:12] if labels.exists() else None
 
 
@@ -66,7 +66,7 @@ def git_commit(repo_root: Path) -> str:
 
 def label_teacher(settings: Settings) -> str:
     """The teacher that made the accepted labels, from the label table: e.g. ``cascade (isnet 129, grabcut 280)``."""
-    labels = settings.labels_dir / "labels.parquet"
+    labels = settings.labels_path
     if not labels.exists():
         return "unknown"
     import pandas as pd   # here: tracking is imported by light modules too

@@ -179,7 +179,7 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
     ``dagster_run_id`` (the asset's run) tags the MLflow run."""
     cfg = settings.config.train
     classes = ClassList.load(settings.label_classes_path)
-    manifest_path = settings.splits_dir / "splits.parquet"
+    manifest_path = settings.splits_path
     manifest = pd.read_parquet(manifest_path)
     train_rows, val_rows = manifest[manifest["split"] == "train"], manifest[manifest["split"] == "val"]
     if train_rows.empty or val_rows.empty:
@@ -229,7 +229,7 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
         mlflow.log_artifact(str(models_dir / "learning_curves.png"), "plots")
         mlflow.log_artifact(str(models_dir / "val_predictions.png"), "plots")
 
-        model_path = models_dir / "student.keras"
+        model_path = settings.student_path
         tmp = model_path.with_suffix(".tmp.keras")
         model.save(tmp)
         classes.save(settings.model_classes_path)   # once the model is on disk: the two renames follow each other
@@ -255,7 +255,7 @@ def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | Non
                        f"{', '.join(classes.products)}; encoder weights "
                        f"{result.encoder.used}; val mean IoU {report.best_val_mean_iou:.3f}. Test IoU: set by "
                        "`prodseg promote` after evaluation.", classes)
-        atomic_write_json(models_dir / "train_report.json", asdict(report))
-        mlflow.log_dict(json.loads(json.dumps(asdict(report))), "train_report.json")
+        atomic_write_json(settings.train_report_path, asdict(report))
+        mlflow.log_dict(json.loads(json.dumps(asdict(report))), settings.train_report_path.name)
     log.info(report.summary())
     return report

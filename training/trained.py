@@ -13,8 +13,8 @@ from prodseg.settings import Settings
 
 def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
     """The last ``run_train``'s report (model name, version, run id) and its saved model."""
-    report = json.loads((settings.models_dir / "train_report.json").read_text())
-    return report, keras.models.load_model(settings.models_dir / "student.keras")
+    report = json.loads(settings.train_report_path.read_text())
+    return report, keras.models.load_model(settings.student_path)
 
 
 def trained_classes(settings: Settings, model: keras.Model | None = None) -> ClassList:

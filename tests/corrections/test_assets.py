@@ -4,9 +4,9 @@ import dagster as dg
 import numpy as np
 
 from assets.corrections import review_corrections
+from assets.resources import LabellerResource, MlflowResource, SettingsResource
 from assets.training import dataset_splits
 from corrections.store import Decision, record
-from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
 from tests.corrections.conftest import H, W, labels
 
 

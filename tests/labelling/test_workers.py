@@ -60,7 +60,7 @@ def test_a_killed_parallel_run_leaves_no_workers_and_resumes_to_the_same_labels(
     s = _settings(tmp_path / "killed", crawled_data, faulty_shop)
     env = {**os.environ, "PRODSEG__LABEL__WORKERS": "2", "PRODSEG__LABEL__LABELLER": "grabcut",
            "PRODSEG__LABEL__GRABCUT__WORK_SIZE": "512"}
-    cmd = [sys.executable, "-m", "prodseg.cli", "--var", str(s.var_dir), "--data", str(s.data_dir),
+    cmd = [sys.executable, "-m", "commands.cli", "--var", str(s.var_dir), "--data", str(s.data_dir),
            "--set", f"paths.shop={s.shop_dir}", "label"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal, deadline = s.label_journal_path, time.monotonic() + 120

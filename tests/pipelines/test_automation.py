@@ -10,10 +10,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from assets.resources import LabellerResource, MlflowResource, SettingsResource
 from assets.training import dataset_splits
-from pipelines import defs as build_defs
 from pipelines.checks import splits_filled_check
-from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
+from pipelines.definitions import defs as build_defs
 from pipelines.schedules import retrain_schedule
 from pipelines.sensors import build_sensors
 from prodseg.settings import Settings

@@ -1,6 +1,6 @@
 """`dvc repro` of dvc.yaml, for real, on a copy of the repository with a tiny params.yaml: every stage
 runs, a second repro runs none, metrics and plots show the evaluation, the output hashes the
-Dagster assets record (pipelines/versions.py) are the ones DVC wrote to dvc.lock, and the outputs
+Dagster assets record (assets/versions.py) are the ones DVC wrote to dvc.lock, and the outputs
 push to the default remote (a folder under var/).
 
 The copy keeps the repository's own data/ and var/ out of it: `prodseg` there imports the copy's
@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from pipelines import versions
+from assets import versions
 from prodseg.settings import REPO_ROOT, Settings
 from tests.pipelines.tiny import TINY, clean_environ, free_port
 

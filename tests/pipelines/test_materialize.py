@@ -16,8 +16,8 @@ import dagster as dg
 import mlflow
 import pytest
 
-from pipelines import defs as build_defs
-from pipelines import versions
+from assets import versions
+from pipelines.definitions import defs as build_defs
 from prodseg.settings import REPO_ROOT
 from scrapers.catalog import load_catalog
 from tests.pipelines.tiny import DG, IN_PROCESS, make_dagster_home, outdated_lines, tiny_env
@@ -27,7 +27,7 @@ defs = build_defs()
 
 
 def materialize(selection: str, env: dict) -> subprocess.CompletedProcess:
-    return dg_cli(["launch", "--assets", selection, "-m", "pipelines"], env)
+    return dg_cli(["launch", "--assets", selection], env)
 
 
 def dg_cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
@@ -86,7 +86,7 @@ def test_graph_fails_keeps_earlier_assets_resumes_from_the_failed_one_and_reuses
     # 2. Fix the store; resume with the command the failure message gives.
     blocked.unlink()
     command = message.split("`")[-2]
-    assert command == "dg launch --assets 'student_model*' -m pipelines"
+    assert command == "dg launch --assets 'student_model*'"
     second = dg_cli(shlex.split(command)[1:], env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.metadata import THUMBNAIL_SIDE, mlflow_run_url, picture
+from assets.metadata import THUMBNAIL_SIDE, mlflow_run_url, picture
 from prodseg.settings import ConfigError
 from tests.conftest import make_settings
 

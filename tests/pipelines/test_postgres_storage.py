@@ -97,7 +97,7 @@ def test_a_materialization_is_stored_in_postgres(tmp_path, postgres, monkeypatch
     home = make_dagster_home(tmp_path / "dagster_home", "dagster-postgres.yaml")
     # Dagster's default executor (a process per step), unlike the in-process runs of the graph test.
     env = {**tiny_env(tmp_path, home), "PRODSEG__SHOP__PRODUCTS": "4", **postgres}
-    proc = subprocess.run([str(DG), "launch", "--assets", "raw_catalog", "-m", "pipelines"],
+    proc = subprocess.run([str(DG), "launch", "--assets", "raw_catalog"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     # `make demo`'s executor (a process per step): neither dg nor the step processes say superseded/deprecated.

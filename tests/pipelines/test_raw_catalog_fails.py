@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.crawl import raw_catalog
-from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
+from assets.resources import LabellerResource, MlflowResource, SettingsResource
 from pipelines.sensors import _root_cause
 from tests.pipelines.tiny import free_port
 

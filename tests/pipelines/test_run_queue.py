@@ -13,7 +13,7 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
 
-from pipelines import defs as build_defs
+from pipelines.definitions import defs as build_defs
 from prodseg.settings import REPO_ROOT
 from tests.pipelines.tiny import make_dagster_home
 

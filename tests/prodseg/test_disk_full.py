@@ -54,7 +54,7 @@ def test_labelling_out_of_space_says_so_in_one_line_and_keeps_every_output_as_it
     data = small_fs / "data"
     shutil.copytree(crawled_data / "raw", data / "raw")
     env = {**label_env(tmp_path, faulty_shop), "PRODSEG_DATA": str(data)}
-    command = [sys.executable, "-m", "prodseg.cli", "label", "--min-score", "0.9"]
+    command = [sys.executable, "-m", "commands.cli", "label", "--min-score", "0.9"]
     assert subprocess.run(command[:-2], cwd=REPO_ROOT, env=env, capture_output=True).returncode == 0
     labels = data / "labels"
     before = snapshot(labels)

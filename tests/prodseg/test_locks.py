@@ -64,7 +64,7 @@ def label_env(tmp_path: Path, faulty_shop: Path, **extra: str) -> dict[str, str]
 
 
 def prodseg_label(env: dict[str, str], **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "prodseg.cli", "label"], cwd=REPO_ROOT, env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "commands.cli", "label"], cwd=REPO_ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=lambda: os.umask(0o027),
                             **popen)
 

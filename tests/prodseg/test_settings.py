@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from prodseg.settings import ConfigError, Settings, parse_overrides
 
@@ -27,6 +28,25 @@ def test_every_path_moves(tmp_path):
     assert s.data_dir == s.repo_root / "rel"
     assert s.shop_dir == tmp_path / "shop"
     assert s.crawl_state_dir("demo") == tmp_path / "v" / "crawl" / "demo"
+
+
+def test_the_files_stages_hand_each_other_are_where_dvc_yaml_tracks_them(tmp_path):
+    """dvc.yaml cannot read Settings: each stage file (``labels_path``, ...) is a path it names, or lies in one
+    of its outputs; and each follows paths.data."""
+    named = {"labels_path", "splits_path", "student_path", "train_report_path", "evaluation_report_path",
+             "evaluation_html_path"}   # a stage's dep or out by name in dvc.yaml; the others lie in an out folder
+    s = Settings.load(environ={})
+    stage_files = [name for name, value in vars(Settings).items()
+                   if isinstance(value, property) and value.fget.__qualname__.startswith("_stage_file")]
+    assert named | {"label_report_path", "split_report_path", "export_report_path"} <= set(stage_files), stage_files
+    stages = yaml.safe_load((s.repo_root / "dvc.yaml").read_text())["stages"].values()
+    entries = {e if isinstance(e, str) else next(iter(e)) for stage in stages
+               for kind in ("deps", "outs", "metrics", "plots") for e in stage.get(kind, [])}
+    moved = Settings.load({"paths": {"data": str(tmp_path)}}, environ={})
+    for name in stage_files:
+        path = getattr(s, name).relative_to(s.repo_root).as_posix()
+        assert path in entries if name in named else any(path.startswith(f"{e}/") for e in entries), (name, path)
+        assert getattr(moved, name) == tmp_path / Path(path).relative_to("data"), name
 
 
 def test_bad_values_and_unknown_keys_are_clear_errors():

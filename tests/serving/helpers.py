@@ -104,7 +104,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 @contextmanager
 def serve_process(root: Path, model: Path, data: Path, workers: int | None = None,
                   **serve) -> Iterator[tuple[str, int]]:
-    """`python -m prodseg.cli serve` in its own process, as deployed; yields (base URL, pid).
+    """`python -m commands.cli serve` in its own process, as deployed; yields (base URL, pid).
 
     ``serve``: ``serve.*`` settings, e.g. ``max_upload_bytes=1000``.
     """
@@ -114,7 +114,7 @@ def serve_process(root: Path, model: Path, data: Path, workers: int | None = Non
     log_path = root / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "prodseg.cli", "--var", str(root / "var"), "--data", str(data), *overrides,
+            [sys.executable, "-m", "commands.cli", "--var", str(root / "var"), "--data", str(data), *overrides,
              "serve", "--model", str(model), "--port", str(port), *(["--workers", str(workers)] if workers else [])],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

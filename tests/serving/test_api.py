@@ -25,7 +25,7 @@ MAX_UPLOAD = 2_000_000
 
 @pytest.fixture(scope="module")
 def server(models_dir, catalog_data, tmp_path_factory):
-    """`python -m prodseg.cli serve` in its own process; yields (base URL, pid)."""
+    """`python -m commands.cli serve` in its own process; yields (base URL, pid)."""
     with serve_process(tmp_path_factory.mktemp("serve"), models_dir / "dark-int8.tflite", catalog_data,
                        max_upload_bytes=MAX_UPLOAD) as served:
         yield served

@@ -7,8 +7,8 @@ import json
 import numpy as np
 from PIL import Image
 
+from commands.cli import main
 from prodseg.rle import decode_rle
-from prodseg.cli import main
 from tests.serving.helpers import encoded, photo
 
 

@@ -190,7 +190,7 @@ def test_the_champion_asset_tells_a_server_and_warns_about_one_that_is_down(root
     import mlflow
 
     from assets.evaluation import champion
-    from pipelines.resources import LabellerResource, MlflowResource, SettingsResource
+    from assets.resources import LabellerResource, MlflowResource, SettingsResource
 
     settings = serve_settings(root)
     register(settings, {"int8": student_int8})

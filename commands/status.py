@@ -56,7 +56,7 @@ def _read(path):
 
 def _stage_lines(settings: Settings) -> list[str]:
     lines = []
-    labels = _read(settings.labels_dir / "label_report.json")
+    labels = _read(settings.label_report_path)
     if labels:
         audit = labels.get("audit") or {}
         iou = f", label IoU vs truth {audit['mean_iou_accepted']} (accepted)" if audit.get("mean_iou_accepted") else ""
@@ -67,11 +67,11 @@ def _stage_lines(settings: Settings) -> list[str]:
             lines.append("teachers: " + ", ".join(f"{name} drew {t['labels']} ({t['accepted']} accepted"
                                                   + (f", IoU vs truth {t['mean_iou_accepted']}" if t.get("mean_iou_accepted") else "")
                                                   + ")" for name, t in teachers.items()))
-    splits = _read(settings.splits_dir / "split_report.json")
+    splits = _read(settings.split_report_path)
     if splits:
         lines.append(f"splits:  images {({k: sum(v.values()) for k, v in splits['counts'].items()})}, "
                      f"products {splits['products']}")
-    train = _read(settings.models_dir / "train_report.json")
+    train = _read(settings.train_report_path)
     if train:
         # What the encoder started from (imagenet | npm | none | path); older reports only say pretrained or not.
         used = train.get("encoder_weights_used") or ("pretrained" if train.get("pretrained_encoder") else "none")
@@ -85,15 +85,15 @@ def _stage_lines(settings: Settings) -> list[str]:
 def _evaluation_lines(settings: Settings) -> list[str]:
     """Test-split figures (data/evaluation/report.json), TFLite variants, and the registry's champion."""
     lines = []
-    evaluation = _read(settings.evaluation_dir / "report.json")
+    evaluation = _read(settings.evaluation_report_path)
     if evaluation:
         s = evaluation["student"]
         truth = f", {s['truth_mean_iou']:.3f} vs truth" if s.get("truth_mean_iou") is not None else ""
         lines.append(f"test:    v{evaluation['model_version']} on {evaluation['test_images']} images: mean IoU "
                      f"{s['test_mean_iou']:.3f} vs labels{truth}; box mAP@0.5 {s['box_map50']}; Keras "
                      f"{s['size_mb']} MB, {s['latency_ms']:.2f} ms/image; "
-                     f"report {settings.evaluation_dir / 'report.html'}")
-    export = _read(settings.tflite_dir / "export_report.json")
+                     f"report {settings.evaluation_html_path}")
+    export = _read(settings.export_report_path)
     if export:
         variants = "; ".join(f"{v} {d['size_mb']:.2f} MB {d['latency_ms']['median']:.2f} ms IoU {d['mean_iou']:.3f}"
                              f"{'' if d['fit'] else ' (unfit)'}" for v, d in export["variants"].items())

@@ -245,7 +245,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from prodseg.status import describe
+    from commands.status import describe
 
     print(describe(_settings(args)))
     return 0

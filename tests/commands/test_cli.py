@@ -1,4 +1,4 @@
-from prodseg.cli import main
+from commands.cli import main
 
 
 def test_shop_generate_then_status(tmp_path, capsys, monkeypatch):

@@ -2,7 +2,7 @@
 
 import json
 
-from prodseg.status import _stage_lines
+from commands.status import _stage_lines
 from tests.conftest import make_settings
 
 
@@ -25,7 +25,7 @@ def test_the_weights_used_are_named_and_the_ones_asked_for_when_they_differ(tmp_
 
 def test_each_stages_class_list_is_shown_and_a_stale_one_is_flagged(tmp_path):
     from prodseg.classes import ClassList
-    from prodseg.status import _class_lines
+    from commands.status import _class_lines
 
     settings = make_settings(tmp_path, tmp_path / "shop")
     assert _class_lines(settings) == []
