@@ -19,7 +19,7 @@ from PIL import Image
 
 from labelling.instances import mask_iou
 from labelling.isnet import IsNetLabeller, resolve_weights
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from prodseg.settings import Settings
 
 

@@ -24,7 +24,7 @@ from demo_shop.generate import generate_shop
 from labelling.choose import build_labeller, resolve_labeller
 from labelling.instances import keep_large_components, mask_iou, select_product
 from labelling.isnet import SPECK, mask_features
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from labelling.teacher import TeacherUnavailable
 from labelling.cluster import connect, label_on_cluster
 from prodseg.settings import LabelConfig, Settings

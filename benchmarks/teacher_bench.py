@@ -30,7 +30,7 @@ from labelling.cascade import combined_score
 from labelling.choose import build_labeller, resolve_labeller
 from labelling.guided import Observation, Rule, box_fit, decide
 from labelling.instances import mask_iou
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from prodseg.fileio import atomic_write_bytes
 from prodseg.settings import Settings
 

@@ -176,7 +176,8 @@ def cmd_serve(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from serving.review import NoToken, run_review
+    from corrections.review import NoToken
+    from serving.server import run_review
 
     settings = _settings(args, review={"host": args.host, "port": args.port})
     review = settings.config.review

@@ -15,7 +15,7 @@ from PIL import Image
 
 from evaluation.latency import latency_ms
 from evaluation.scores import Predictions
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from prodseg.instances import Detection, box_from_mask, class_map, detect, softmax
 from prodseg.classes import ClassList
 from prodseg.settings import EvaluateConfig

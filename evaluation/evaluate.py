@@ -29,7 +29,7 @@ from prodseg.fileio import all_or_nothing
 from prodseg.locks import writes_data
 from prodseg.settings import Settings
 from training.tracking import init_mlflow, start_run
-from training.train import load_trained, trained_classes
+from training.trained import load_trained, trained_classes
 
 log = logging.getLogger(__name__)
 SHOTS = ("studio", "lifestyle")

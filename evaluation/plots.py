@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from training.plots import _png, colorize
+from training.plots import colorize, figure_png
 
 
 def per_class_bars(per_class: dict[str, dict[str, float]]) -> bytes:
@@ -20,7 +20,7 @@ def per_class_bars(per_class: dict[str, dict[str, float]]) -> bytes:
     ax.set_ylabel("IoU (test split)")
     ax.set_title("per-class IoU")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _png(fig)
+    return figure_png(fig)
 
 
 def iou_histogram(ious: dict[str, list[float]]) -> bytes:
@@ -32,7 +32,7 @@ def iou_histogram(ious: dict[str, list[float]]) -> bytes:
     ax.set_ylabel("images")
     ax.set_title("student: per-image IoU")
     ax.legend()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def cutout(image: np.ndarray, mask: np.ndarray, tile: int = 8) -> np.ndarray:
@@ -53,4 +53,4 @@ def gallery(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, tit
             ax.imshow(picture)
             ax.set_axis_off()
             ax.set_title(f"{column}: {titles[i]}" if column == "image" else column, fontsize=8)
-    return _png(fig)
+    return figure_png(fig)

@@ -1,4 +1,4 @@
-"""The COCO instance-segmentation file of the accepted labels (RLE masks via pycocotools)."""
+"""The COCO instance-segmentation file of the accepted labels (RLE masks: ``prodseg/rle.py``)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from pycocotools import mask as mask_utils
 
 from prodseg.classes import ClassList
-
-
-def encode_rle(mask: np.ndarray) -> dict:
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def decode_rle(rle: dict) -> np.ndarray:
-    return mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")}).astype(bool)
+from prodseg.rle import encode_rle
 
 
 def coco_document(labels: pd.DataFrame, labels_dir: Path, classes: ClassList) -> dict:

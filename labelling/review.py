@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from labelling.load import ImageUnusable, load_rgb
+from prodseg.images import ImageRejected, load_rgb
 from prodseg.fileio import atomic_write_bytes, atomic_write_text
 
 THUMB = 256
@@ -65,7 +65,7 @@ def write_review(labels: pd.DataFrame, raw_dir: Path, labels_dir: Path, n: int, 
             overlay(image, mask).save(buf, format="JPEG", quality=85)
             thumb = f"review/{row.image_sha256}.jpg"
             atomic_write_bytes(labels_dir / thumb, buf.getvalue())
-        except ImageUnusable:
+        except ImageRejected:
             pass  # listed with its reason, without a picture
         items.append({"thumb": thumb, "product_id": row.product_id, "class_name": row.class_name,
                       "score": row.score, "accepted": row.accepted, "reason": row.reason,

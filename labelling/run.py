@@ -160,11 +160,11 @@ def run_labelling(settings: Settings, progress: bool = True,
              for sha, row in rows.items())
     report = on_progress or (None if progress else (lambda p: log.info(p.line())))
     meter = _Meter(len(todo), cfg.cluster.progress_every_s, report or (lambda p: None))
-    engine: list = []
+    labelling = label_many(tasks, cfg, workers, labeller)
     try:
         with tqdm(total=len(todo), desc=f"label ({cfg.labeller})", unit="img", disable=not progress) as bar:
             # nothing to label: no cluster to start or connect to
-            for sha, fields, mask in label_many(tasks, cfg, workers, labeller, engine) if rows else ():
+            for sha, fields, mask in labelling if rows else ():
                 row = rows[sha]
                 mask_path = _write_mask(labels_dir, sha, mask, fields.get("class_name"), classes) if mask is not None else None
                 # "accepted" is decided when folding (fold_labels), not journaled.
@@ -180,7 +180,7 @@ def run_labelling(settings: Settings, progress: bool = True,
         journal.close()
     labels = fold_labels(records, catalog, key, cfg.min_score, classes, cfg.trust_teacher_class)
     return write_outputs(settings, labels, classes, cfg.labeller, len(todo),
-                         engine=asdict(engine[0]) if engine else {}, images_per_s=round(meter.rate(), 3))
+                         engine=asdict(labelling.engine) if labelling.engine else {}, images_per_s=round(meter.rate(), 3))
 
 
 def teacher_classes(cfg: LabelConfig, classes: ClassList) -> LabelConfig:

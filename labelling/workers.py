@@ -11,15 +11,20 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from labelling.choose import build_labeller
 from labelling.features import mask_features
 from labelling.instances import select_product
-from labelling.load import ImageUnusable, load_rgb
+from prodseg.images import ImageRejected, load_rgb
 from prodseg.settings import LabelConfig
+
+if TYPE_CHECKING:  # labelling.cluster imports Dask: only when a cluster labels
+    from labelling.cluster import Engine
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ def label_image(source: Path | bytes, category: str | None, labeller, cfg: Label
     or None). Never raises for a bad image."""
     try:
         image = load_rgb(io.BytesIO(source) if isinstance(source, bytes) else source, cfg.min_side, cfg.max_pixels)
-    except ImageUnusable as exc:
+    except ImageRejected as exc:
         return {"reason": exc.reason, "detail": exc.detail, "score": 0.0}, None
     try:
         instances = labeller.label(image, category)
@@ -53,24 +58,35 @@ def label_image(source: Path | bytes, category: str | None, labeller, cfg: Label
     return fields, chosen.mask
 
 
-def label_many(tasks: Iterable[Task], config: LabelConfig, workers: int, labeller=None,
-               engine: list | None = None) -> Iterator[Result]:
-    """Results in the order they finish. With no cluster address, ``workers`` 1 labels in this process
-    with ``labeller`` (built here if None); otherwise a Dask cluster labels (labelling/cluster.py): a
-    local one of ``workers`` processes, or the one at ``label.cluster.address``. ``engine``, when
-    given, receives the ``Engine`` that ran (for progress and metadata)."""
-    from labelling.cluster import Engine, connect, label_on_cluster
+@dataclass
+class Labelling:
+    """What ``label_many`` answers: iterating it labels, giving the results in the order they finish; ``engine``
+    is the ``Engine`` that ran them (for progress and metadata), None until labelling starts."""
+    tasks: Iterable[Task]
+    config: LabelConfig
+    workers: int
+    labeller: object = None
+    engine: Engine | None = None
 
-    if workers <= 1 and not config.cluster.address:
-        if engine is not None:
-            engine.append(Engine("in-process", "", 1, 1))
-        labeller = labeller or build_labeller(config)
-        for key, path, category in tasks:
-            yield key, *label_image(path, category, labeller, config)
-        return
-    with connect(config, workers) as (client, used):
-        log.info("labelling on %s (%s): %d worker(s), %d thread(s)", used.kind, used.address, used.workers,
-                 used.threads)
-        if engine is not None:
-            engine.append(used)
-        yield from label_on_cluster(tasks, config, client, used)
+    def __iter__(self) -> Iterator[Result]:
+        from labelling.cluster import Engine, connect, label_on_cluster
+
+        config = self.config
+        if self.workers <= 1 and not config.cluster.address:
+            self.engine = Engine("in-process", "", 1, 1)
+            labeller = self.labeller or build_labeller(config)
+            for key, path, category in self.tasks:
+                yield key, *label_image(path, category, labeller, config)
+            return
+        with connect(config, self.workers) as (client, used):
+            log.info("labelling on %s (%s): %d worker(s), %d thread(s)", used.kind, used.address, used.workers,
+                     used.threads)
+            self.engine = used
+            yield from label_on_cluster(self.tasks, config, client, used)
+
+
+def label_many(tasks: Iterable[Task], config: LabelConfig, workers: int, labeller=None) -> Labelling:
+    """The labelling of ``tasks``. With no cluster address, ``workers`` 1 labels in this process with ``labeller``
+    (built there if None); otherwise a Dask cluster labels (labelling/cluster.py): a local one of ``workers``
+    processes, or the one at ``label.cluster.address``."""
+    return Labelling(tasks, config, workers, labeller)

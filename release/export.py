@@ -15,9 +15,7 @@ import mlflow
 import numpy as np
 from mlflow import MlflowClient
 
-from evaluation.candidates import keras_probs, limit_threads, served_mean_iou
-from evaluation.data import label_set
-from evaluation.latency import latency_ms
+from evaluation.interface import keras_probs, label_set, latency_ms, limit_threads, served_mean_iou
 from prodseg.classes import ClassList
 from prodseg.fileio import atomic_write_bytes, atomic_write_json
 from prodseg.instances import softmax
@@ -26,7 +24,7 @@ from prodseg.settings import Settings
 from release.model_classes import CLASSES_TAG, classes_tag
 from release.tflite import ARTIFACT_DIR, TfliteSegmenter, classes_name, convert, tflite_name
 from training.tracking import init_mlflow
-from training.train import load_trained
+from training.trained import load_trained
 
 log = logging.getLogger(__name__)
 

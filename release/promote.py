@@ -19,8 +19,7 @@ import mlflow
 import numpy as np
 from mlflow import MlflowClient
 
-from evaluation.candidates import from_probs, keras_probs, served_mean_iou
-from evaluation.data import label_set
+from evaluation.interface import from_probs, keras_probs, label_set, served_mean_iou
 from labelling.instances import mask_iou
 from prodseg.classes import ClassList
 from prodseg.settings import Settings

@@ -10,7 +10,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.pipelines.files import FilesPipeline
 
 from prodseg.fileio import atomic_write_bytes, sha256_bytes
-from scrapers.images import ImageRejected, inspect_image
+from prodseg.images import ImageRejected
+from scrapers.images import inspect_image
 from scrapers.items import ProductItem
 from prodseg.journal import Journal
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving.errors import error_response
+from prodseg.web.errors import error_response
 
 
 def _busy(message: str):

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
@@ -81,16 +81,21 @@ def describe(browser: BrowserModel | None, classes: ClassList, max_output_pixels
             "edge_sharpness": sharpness}
 
 
-def install(app: FastAPI, models: BrowserModels, current) -> None:
-    """``/model/files/<tag>/<file>`` (``current()``: the served ModelSource) and, when installed, the runtime."""
+def mount_runtime(app: FastAPI) -> None:
+    """The runtime under ``/vendor/litertjs``, when installed."""
     if VENDOR.is_dir():
         app.mount(VENDOR_URL, StaticFiles(directory=VENDOR), name="vendor")
 
-    @app.get("/model/files/{tag}/{file}", summary="The served model for the browser (batch of one), by version",
-             response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}, 404: {}})
-    def model_file(tag: str, file: str) -> Response:
-        browser = models.of(current())
-        if browser is None or (tag, file) != (browser.tag, browser.file):
-            raise HTTPException(404, f"no model file {tag}/{file}; /model names the served one")
-        return Response(browser.data, media_type="application/octet-stream",
-                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+router = APIRouter()
+
+
+@router.get("/model/files/{tag}/{file}", summary="The served model for the browser (batch of one), by version",
+            response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}, 404: {}})
+def model_file(tag: str, file: str, request: Request) -> Response:
+    state = request.app.state
+    browser = state.browser_models.of(state.model.predictor.source)
+    if browser is None or (tag, file) != (browser.tag, browser.file):
+        raise HTTPException(404, f"no model file {tag}/{file}; /model names the served one")
+    return Response(browser.data, media_type="application/octet-stream",
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})

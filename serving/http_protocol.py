@@ -18,7 +18,7 @@ import re
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from serving.headers import NO_FRAMING, SECURITY_HEADERS
+from prodseg.web.headers import NO_FRAMING, SECURITY_HEADERS
 
 
 HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a request head

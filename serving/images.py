@@ -1,24 +1,23 @@
 """Uploaded bytes -> RGB pixels, or an ``UploadError`` with the HTTP status and a reason a person can act on.
 
-Size limits are checked on the header, before any pixel is decoded; every mode
-(16-bit, CMYK, palette, transparent) becomes RGB exactly as the labeller and
-training loader see it; animated images use their first frame. Decoding reduces
+The checks are the ones the crawl and the labeller use (``prodseg/images.py``); size limits are checked
+on the header, before any pixel is decoded; every mode (16-bit, CMYK, palette, transparent) becomes RGB
+exactly as the labeller and training loader see it; animated images use their first frame. Decoding reduces
 as early as the format allows, so its memory follows the size asked for.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from labelling.load import to_rgb  # the conversion training saw; one definition
+from prodseg import images
+from prodseg.images import ImageRejected, to_rgb  # the conversion training saw; one definition
 from serving.budget import PixelBudget
 
 # Only formats with pure-Python/C decoders inside Pillow: EPS/PDF and friends shell out (Ghostscript).
@@ -29,6 +28,12 @@ _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
               8: Image.Transpose.ROTATE_90}  # what ImageOps.exif_transpose does, by the orientation read at open
 STRIP_PIXELS = 1 << 18  # source pixels converted at a time: never a full-size converted copy
+# The HTTP status and message of each refusal an upload can get (``prodseg.images.REASONS``).
+REFUSALS = {"empty": (400, "the uploaded file is empty ({detail})"),
+            "too_large": (413, "upload too large: {detail}"),
+            "not_an_image": (415, "not an image this server reads (JPEG, PNG, WebP, GIF, BMP or TIFF)"),
+            "too_many_pixels": (413, "image has too many pixels: {detail}"),
+            "corrupt": (400, "image is truncated or corrupt ({detail})")}
 
 
 class UploadError(Exception):
@@ -38,6 +43,11 @@ class UploadError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    @classmethod
+    def of(cls, rejected: ImageRejected) -> "UploadError":
+        status, message = REFUSALS[rejected.reason]
+        return cls(status, message.format(detail=rejected.detail))
 
 
 @dataclass
@@ -49,30 +59,20 @@ class Upload:
 
 
 def check_bytes(data: bytes, max_bytes: int) -> bytes:
-    """Refuse an upload over the byte cap (callers read at most ``max_bytes + 1``)."""
-    if len(data) > max_bytes:
-        raise UploadError(413, f"upload too large: over the limit of {max_bytes:,} bytes")
-    return data
+    """Refuse an empty upload or one over the byte cap (callers read at most ``max_bytes + 1``)."""
+    try:
+        return images.check_bytes(data, max_bytes)
+    except ImageRejected as exc:
+        raise UploadError.of(exc) from None
 
 
 def open_image(data: bytes, max_pixels: int) -> Upload:
     """Parse the header only and refuse what is not an image or too many pixels."""
-    if not data:
-        raise UploadError(400, "the uploaded file is empty (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-    except UnidentifiedImageError:
-        raise UploadError(415, "not an image this server reads (JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UploadError(413, f"image has too many pixels: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many types on malformed headers; all are bad input
-        raise UploadError(400, f"image is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+        image = images.open_checked(data, max_pixels, FORMATS)
+    except ImageRejected as exc:
+        raise UploadError.of(exc) from None
     width, height = image.size
-    if width * height > max_pixels:
-        raise UploadError(413, f"image is {width}x{height} ({width * height / 1e6:.1f} megapixels); "
-                               f"the limit is {max_pixels / 1e6:.1f} megapixels")
     orientation = _orientation(image)
     if orientation in _SWAPPED:
         width, height = height, width
@@ -117,10 +117,10 @@ def decode(upload: Upload, factor: int = 1, budget: PixelBudget | None = None) -
     drafted = round(stored_width / image.width)
     with budget.hold(image.width * image.height) if budget else nullcontext():
         try:
-            image.load()
+            images.load_pixels(image)
             rgb = _reduced_rgb(image, max(1, factor // drafted))
-        except Exception as exc:  # noqa: BLE001 - truncated or corrupt data surfaces as OSError, SyntaxError, ...
-            raise UploadError(400, f"image data is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+        except ImageRejected as exc:
+            raise UploadError.of(exc) from None
         finally:
             image.close()  # the full-size pixels go now, not when the request ends
     if rgb.size != target:  # a JPEG drafted to a scale that does not divide the factor

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 OUTCOMES = ("ok", "refused", "error")
@@ -48,3 +50,12 @@ class VersionStats:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+router = APIRouter()
+
+
+@router.get("/metrics", summary="Prometheus metrics: requests by model version and outcome, latency",
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+def metrics(request: Request) -> Response:
+    return Response(request.app.state.stats.exposition(), media_type=CONTENT_TYPE)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from labelling.coco import encode_rle
+from prodseg.rle import encode_rle
 from labelling.features import border_share
 from prodseg.instances import Detection, detect, softmax
 from prodseg.settings import Settings

@@ -1,4 +1,5 @@
-"""Running the app under uvicorn: in the foreground for ``prodseg serve``, in a thread for tests."""
+"""Running the apps under uvicorn: in the foreground for ``prodseg serve`` and ``prodseg review``, in a thread for
+tests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from corrections.review import create_review_app, review_token
 from prodseg.settings import ServeConfig, Settings
 from serving.app import create_app
 from serving.http_protocol import bounded_h11
@@ -51,6 +53,12 @@ def serve(settings: Settings, workers: int | None = None) -> None:
 
     signal.signal(signal.SIGHUP, on_hangup)
     uvicorn.Server(uvicorn_config(app, serve_cfg.host, serve_cfg.port, serve_cfg)).run()
+
+
+def run_review(settings: Settings, host: str, port: int, no_auth_local: bool) -> None:
+    """The review page's server (``corrections/review.py``) with the same connection bounds as ``serve``."""
+    app = create_review_app(settings, review_token(settings, host, no_auth_local))
+    uvicorn.Server(uvicorn_config(app, host, port, settings.config.serve)).run()
 
 
 @contextmanager

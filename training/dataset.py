@@ -15,7 +15,7 @@ import pandas as pd
 import tensorflow as tf
 from PIL import Image
 
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 
 AUTOTUNE = tf.data.AUTOTUNE
 

@@ -28,7 +28,7 @@ def colorize(mask: np.ndarray, n: int | None = None) -> np.ndarray:
     return colours[np.clip(mask, 0, len(colours) - 1)]
 
 
-def _png(fig) -> bytes:
+def figure_png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -49,7 +49,7 @@ def learning_curves(history: dict[str, list[float]], phase_boundary: int | None 
         ax.set_xlabel("epoch")
         ax.legend()
     fig.suptitle("student learning curves (dotted line: encoder unfrozen)" if phase_boundary else "student learning curves")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def prediction_grid(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
@@ -68,4 +68,4 @@ def prediction_grid(images: np.ndarray, labels: np.ndarray, predictions: np.ndar
     colours = palette(n_classes)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k] / 255) for k in range(1, n_classes)]
     fig.legend(handles, class_names[1:], loc="lower center", ncol=4, fontsize=8)
-    return _png(fig)
+    return figure_png(fig)

@@ -173,21 +173,6 @@ def _sample_predictions(model: keras.Model, rows: pd.DataFrame, settings: Settin
     return prediction_grid(images.numpy(), masks.numpy(), predictions, classes.names)
 
 
-def load_trained(settings: Settings) -> tuple[dict, keras.Model]:
-    """The last ``run_train``'s report (model name, version, run id) and its saved model."""
-    report = json.loads((settings.models_dir / "train_report.json").read_text())
-    return report, keras.models.load_model(settings.models_dir / "student.keras")
-
-
-def trained_classes(settings: Settings, model: keras.Model | None = None) -> ClassList:
-    """The saved student's class list (``data/models/classes.json``); checked against ``model``'s outputs."""
-    classes = ClassList.load(settings.model_classes_path)
-    if model is not None and model.output_shape[-1] != len(classes):
-        raise ValueError(f"{settings.model_classes_path} lists {len(classes)} classes but the model has "
-                         f"{model.output_shape[-1]} outputs: train again")
-    return classes
-
-
 @writes_data("train")
 def run_train(settings: Settings, sweep: bool = False, dagster_run_id: str | None = None) -> TrainReport:
     """Train (or sweep), log everything to MLflow, register the model, save ``data/models/student.keras``.

@@ -13,7 +13,7 @@ from PIL import Image
 
 from corrections.store import read_corrections
 from prodseg.settings import REPO_ROOT, ConfigError, Settings
-from serving.review import NoToken, create_review_app, review_token
+from corrections.review import NoToken, create_review_app, review_token
 from serving.server import running_server
 from tests.corrections.conftest import TOKEN, labels
 from tests.system import CHROMIUM, needs_chromium

@@ -164,7 +164,7 @@ def detector(tmp_path_factory):
 def test_the_real_detector_finds_demo_products_and_a_rerun_is_a_no_op(detector, faulty_shop, monkeypatch):
     import pandas as pd
 
-    from labelling.load import load_rgb
+    from prodseg.images import load_rgb
 
     found, path = detector
     manifest = json.loads(path.with_suffix(".json").read_text())

@@ -7,7 +7,7 @@ from PIL import Image
 
 from labelling.grabcut import GrabCutLabeller
 from labelling.instances import mask_iou
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from prodseg.settings import GrabCutConfig, LabelConfig
 
 

@@ -13,7 +13,7 @@ from labelling.cascade import CascadeLabeller, combined_score
 from labelling.choose import make_labeller, resolve_labeller
 from labelling.grabcut import GrabCutLabeller
 from labelling.instances import mask_iou
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from labelling.isnet import IsNetLabeller, mask_features, mask_score, preprocess, resolve_weights
 from labelling.teacher import TeacherUnavailable
 from prodseg.settings import GrabCutConfig, IsNetConfig, LabelConfig

@@ -22,7 +22,7 @@ from prodseg import npm_package
 from labelling.instances import mask_iou
 from labelling.isnet import IsNetLabeller
 from labelling.isnet_fetch import FetchError, RegistryUnreachable, fetch_isnet
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from labelling.run import run_labelling
 from prodseg.settings import IsNetConfig
 from tests.conftest import make_settings

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from labelling.features import border_share
 from labelling.grabcut import GrabCutLabeller
 from labelling.run import run_labelling
@@ -115,7 +115,7 @@ def test_bad_images_are_rejected_with_a_reason_and_the_run_goes_on(tmp_path, fau
     labels = pd.read_parquet(s.labels_dir / "labels.parquet").set_index("product_id")
     assert labels.loc["good", "mask_path"] is not None and labels.loc["good", "class_name"] == "vase"
     assert labels.loc[["corrupt", "html", "tiny", "huge"], "reason"].tolist() == \
-           ["undecodable", "undecodable", "too_small", "too_large"]
+           ["corrupt", "not_an_image", "too_small", "too_many_pixels"]
 
 
 def _png(img):

@@ -3,7 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from scrapers.images import ImageRejected, inspect_image
+from prodseg.images import ImageRejected
+from scrapers.images import inspect_image
 
 LIMITS = {"min_side": 64, "max_pixels": 4_000_000, "max_bytes": 1_000_000}
 

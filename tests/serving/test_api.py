@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from prodseg.instances import box_from_mask
 from release.browser import fixed_batch
 from serving.device import IMPORT_MAP, IMPORT_MAP_HASH

@@ -139,7 +139,7 @@ def test_the_page_and_the_device_runtime_name_the_models_classes(root, table_fil
 def test_the_review_pickers_classes_are_the_labels_list(tmp_path):
     import pandas as pd
 
-    from serving.review import label_classes
+    from corrections.review import label_classes
 
     settings = serve_settings(tmp_path)
     settings.labels_dir.mkdir(parents=True)

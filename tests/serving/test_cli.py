@@ -7,8 +7,8 @@ import json
 import numpy as np
 from PIL import Image
 
-from labelling.coco import decode_rle
 from commands.cli import main
+from prodseg.rle import decode_rle
 from tests.serving.helpers import encoded, photo
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labelling.load import to_rgb
+from prodseg.images import to_rgb
 from serving.budget import PixelBudget
 from serving.images import UploadError, decode, open_image, reduced_size, reduction
 from tests.serving.helpers import encoded, photo

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from tests.serving.helpers import encoded, photo, rss_mb, serve_process
 
 PEAK_MB = 600        # the target for the server process

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from labelling.coco import decode_rle
+from prodseg.rle import decode_rle
 from release.registry import CHAMPION
 from release.tflite import classes_beside, tflite_name
 from serving.app import create_app

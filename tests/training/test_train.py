@@ -17,7 +17,8 @@ from training.metrics import confusion, mean_iou
 from training.model import build_student
 from training.tracking import data_revision, git_commit
 from training.split import run_split
-from training.train import compile_student, fit_student, load_trained, run_train, trained_classes
+from training.train import compile_student, fit_student, run_train
+from training.trained import load_trained, trained_classes
 from tests.conftest import TINY_TRAIN, make_settings
 
 def true_pairs(shop_dir, n=4, size=64):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labelling.load import ImageUnusable, load_rgb
+from prodseg.images import ImageRejected, load_rgb
 
 LIMITS = {"min_side": 32, "max_pixels": 4_000_000}
 
@@ -47,16 +47,17 @@ def test_exif_orientation_is_applied(tmp_path):
 
 
 @pytest.mark.parametrize("make, reason", [
-    (lambda p: p.write_bytes(b"<html>404</html>"), "undecodable"),
-    (lambda p: p.write_bytes(b""), "undecodable"),
-    (lambda p: p.write_bytes(_jpeg(Image.effect_noise((200, 200), 50).convert("RGB"))[:900]), "undecodable"),
+    (lambda p: p.write_bytes(b"<html>404</html>"), "not_an_image"),
+    (lambda p: p.write_bytes(b""), "not_an_image"),
+    (lambda p: p.write_bytes(_jpeg(Image.effect_noise((200, 200), 50).convert("RGB"))[:900]), "corrupt"),
     (lambda p: p.write_bytes(_jpeg(Image.new("RGB", (20, 300)))), "too_small"),
-    (lambda p: Image.new("L", (2500, 2000)).save(p, format="PNG"), "too_large"),
+    (lambda p: Image.new("L", (2500, 2000)).save(p, format="PNG"), "too_many_pixels"),
+    (lambda p: None, "missing"),
 ])
 def test_unusable_images_get_a_reason(tmp_path, make, reason):
     path = tmp_path / "img"
     make(path)
-    with pytest.raises(ImageUnusable) as info:
+    with pytest.raises(ImageRejected) as info:
         load_rgb(path, **LIMITS)
     assert info.value.reason == reason
 

@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.errors import error_response
+from prodseg.web.errors import error_response
 
 
 class BodyLimit:

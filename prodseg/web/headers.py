@@ -14,6 +14,13 @@ SECURITY_HEADERS = {
 NO_FRAMING = "frame-ancestors 'none'"  # the CSP form of X-Frame-Options, for responses that set no CSP of their own
 
 
+def page_csp(script_src: str = "script-src 'self'") -> str:
+    """A page's CSP: only its own script (``script_src``) and style; photos and the webcam stay local (blob:,
+    mediastream:)."""
+    return (f"default-src 'self'; {script_src}; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
+            "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp):
         self.app = app

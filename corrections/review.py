@@ -27,9 +27,9 @@ from corrections.queue import read_labels, review_queue
 from corrections.store import DECISIONS, BadDecision, Decision, latest, read_corrections, record
 from prodseg.classes import ClassList
 from prodseg.settings import Settings
-from serving.app import PAGE_CSP, SHA256, _install_error_handlers
-from serving.body_limit import BodyLimit
-from serving.headers import SecurityHeaders
+from prodseg.web.body_limit import BodyLimit
+from prodseg.web.errors import SHA256, install_error_handlers
+from prodseg.web.headers import SecurityHeaders, page_csp
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 8_000_000   # a decision with its painted mask (a PNG, usually a few kB)
@@ -80,7 +80,7 @@ def label_classes(settings: Settings) -> list[str]:
 
 def create_review_app(settings: Settings, token: str | None) -> FastAPI:
     app = FastAPI(title="prodseg review", docs_url=None, redoc_url=None, openapi_url=None)
-    _install_error_handlers(app)
+    install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY, message=f"request too large: over {MAX_BODY:,} bytes",
                        timeout=settings.config.serve.body_timeout_s)
     app.add_middleware(SecurityHeaders)
@@ -104,7 +104,7 @@ def create_review_app(settings: Settings, token: str | None) -> FastAPI:
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def page():
         html = (HERE / "review_static" / "review.html").read_text(encoding="utf-8")
-        return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
+        return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(), "Cache-Control": "no-store"})
 
     @app.get("/review/api/queue", dependencies=[Depends(authorized)])
     def queue() -> dict:
@@ -138,11 +138,3 @@ def create_review_app(settings: Settings, token: str | None) -> FastAPI:
 
     return app
 
-
-def run_review(settings: Settings, host: str, port: int, no_auth_local: bool) -> None:
-    import uvicorn
-
-    from serving.server import uvicorn_config
-
-    app = create_review_app(settings, review_token(settings, host, no_auth_local))
-    uvicorn.Server(uvicorn_config(app, host, port, settings.config.serve)).run()
