@@ -19,9 +19,10 @@ install: $(VENV)/.installed $(DVC_VENV)/.installed node_modules/.installed
 # Packages go in with uv (pinned, from PyPI): the same pinned set as pip installs, in a fraction of the time
 # (README "Measured"). uv does not read pip's configuration, so the indexes, wheel folders and constraints
 # pip is configured with (pip.conf, PIP_* variables; none on a stock machine) are handed on; like pip, it
-# takes the best match over all of them.
+# takes the best match over all of them. Certificates come from the system store, as pip's do. Where uv
+# cannot install (no uv wheel, an index it cannot read), pip installs the same set, saying so.
 UV_VERSION := 0.13.8
-UV_INSTALL = $(BIN)/uv pip install -q --index-strategy unsafe-best-match \
+UV_INSTALL = $(BIN)/uv pip install -q --system-certs --index-strategy unsafe-best-match \
 	$$($(BIN)/python -m pip config list 2>/dev/null \
 	   | sed -nE "s/^[^=]*\.(index-url|extra-index-url|find-links|constraint)='(.*)'$$/\1 \2/p" \
 	   | awk '{for (i = 2; i <= NF; i++) printf "--%s %s ", $$1, $$i}')
@@ -29,8 +30,9 @@ UV_INSTALL = $(BIN)/uv pip install -q --index-strategy unsafe-best-match \
 # The project venv: pinned deps from pyproject.toml, transitive ones from constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
-	$(UV_INSTALL) --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	{ $(BIN)/python -m pip install -q uv==$(UV_VERSION) && $(UV_INSTALL) --python $(BIN)/python -c constraints.txt -e '.[dev]'; } \
+	|| { echo "warning: uv could not install the venv; installing with pip (slower)"; \
+	     $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'; }
 	touch $@
 
 # The web page's device runtime (LiteRT.js) from npm, at the lockfile's versions; the server serves it from
@@ -44,7 +46,9 @@ node_modules/.installed: package.json package-lock.json
 dvc-venv: $(DVC_VENV)/.installed
 $(DVC_VENV)/.installed: dvc-requirements.txt | $(VENV)/.installed
 	test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
-	$(UV_INSTALL) --python $(DVC_VENV)/bin/python -r dvc-requirements.txt
+	$(UV_INSTALL) --python $(DVC_VENV)/bin/python -r dvc-requirements.txt \
+	|| { echo "warning: uv could not install the DVC venv; installing with pip (slower)"; \
+	     $(DVC_VENV)/bin/python -m pip install -q -r dvc-requirements.txt; }
 	touch $@
 
 # Copied whenever it differs, so switching DAGSTER_STORAGE takes effect on the next target.

@@ -21,7 +21,7 @@ import pandas as pd
 from label_bench import config_for, photos, true_mask
 from labelling.choose import build_labeller
 from labelling.instances import mask_iou, select_product
-from labelling.load import load_rgb
+from prodseg.images import load_rgb
 from prodseg.settings import Settings
 from teacher_bench import real_photos
 

@@ -208,10 +208,10 @@ def write_outputs(settings: Settings, labels: pd.DataFrame, classes: ClassList, 
                 audit = summarize(per_image)
                 labels = labels.merge(per_image[["image_sha256", "iou"]], on="image_sha256", how="left")
                 atomic_write_parquet(labels_dir / "audit.parquet", per_image)
-        atomic_write_json(labels_dir / "audit.json", audit or {"images": 0, "note": "no truth masks for this shop"})
+        atomic_write_json(settings.label_audit_path, audit or {"images": 0, "note": "no truth masks for this shop"})
         table = labels[LABEL_COLUMNS]
         classes.save(settings.label_classes_path)   # the list these labels' class ids index
-        atomic_write_parquet(labels_dir / "labels.parquet", table)
+        atomic_write_parquet(settings.labels_path, table)
         atomic_write_json(labels_dir / "coco.json", coco_document(table, labels_dir, classes))
         accepted = int(table["accepted"].sum())
         review = write_review(
@@ -221,10 +221,10 @@ def write_outputs(settings: Settings, labels: pd.DataFrame, classes: ClassList, 
         report = LabelReport(
             labeller=labeller, images=len(table), labelled_now=labelled_now, accepted=accepted,
             rejected=table.loc[~table["accepted"], "reason"].value_counts().sort_index().to_dict(),
-            labels_path=str(labels_dir / "labels.parquet"), review_path=str(review), audit=audit,
+            labels_path=str(settings.labels_path), review_path=str(review), audit=audit,
             teachers={t["teacher"]: {**t, **({"mean_iou_accepted": audit["per_teacher"].get(t["teacher"], {})
                                               .get("mean_iou_accepted")} if audit else {})}
                       for t in teacher_counts(table)}, **run)
-        atomic_write_json(labels_dir / "label_report.json", asdict(report))
+        atomic_write_json(settings.label_report_path, asdict(report))
     log.info(report.summary())
     return report
