@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from labelling.detector_fetch import SIDE, FetchError, fetch_detector, model_path
-from labelling.teacher import TeacherUnavailable
+from labelling.detector_fetch import SIDE, fetch_detector, model_path
+from labelling.teacher import TeacherUnavailable, weights_file
 from prodseg.fileio import sha256_file
 from prodseg.settings import DetectorConfig
 
@@ -66,21 +66,8 @@ def decode(raw: np.ndarray, width: int, height: int, min_score: float) -> list[B
 
 def resolve_weights(config: DetectorConfig, teachers_dir: Path) -> Path:
     """The configured TFLite file, else the fetched one, fetched now when allowed; or TeacherUnavailable."""
-    if config.weights:
-        path = Path(config.weights).expanduser()
-        if not path.is_file():
-            raise TeacherUnavailable(f"label.detector.weights: {path} does not exist")
-        return path
-    path = model_path(teachers_dir)
-    if path.exists():
-        return path
-    if not config.fetch:
-        raise TeacherUnavailable(f"{path} is missing and label.detector.fetch is off: run "
-                                 "`prodseg teacher fetch detector`")
-    try:
-        return fetch_detector(teachers_dir)
-    except FetchError as exc:
-        raise TeacherUnavailable(f"the detector could not be fetched: {exc}") from exc
+    return weights_file(config.weights, model_path(teachers_dir), config.fetch, lambda: fetch_detector(teachers_dir),
+                        key="label.detector", command="prodseg teacher fetch detector", what="the detector")
 
 
 class Detector:

@@ -17,9 +17,9 @@ import numpy as np
 from scipy import ndimage
 
 from labelling.instances import Instance, keep_large_components
-from labelling.isnet_fetch import FetchError, fetch_isnet, model_path
+from labelling.isnet_fetch import fetch_isnet, model_path
 from labelling.isnet_resize import resize_model
-from labelling.teacher import TeacherUnavailable
+from labelling.teacher import TeacherUnavailable, weights_file
 from prodseg.fileio import sha256_file
 from prodseg.settings import IsNetConfig
 
@@ -94,21 +94,9 @@ def resolve_weights(config: IsNetConfig, teachers_dir: Path) -> Path:
 
 
 def _source_weights(config: IsNetConfig, teachers_dir: Path) -> Path:
-    if config.weights:
-        path = Path(config.weights).expanduser()
-        if not path.is_file():
-            raise TeacherUnavailable(f"label.isnet.weights: {path} does not exist")
-        return path
-    path = model_path(teachers_dir, config.variant)
-    if path.exists():
-        return path
-    if not config.fetch:
-        raise TeacherUnavailable(f"{path} is missing and label.isnet.fetch is off: run "
-                                 f"`prodseg teacher fetch isnet --variant {config.variant}`")
-    try:
-        return fetch_isnet(teachers_dir, config.variant)
-    except FetchError as exc:
-        raise TeacherUnavailable(f"IS-Net weights could not be fetched: {exc}") from exc
+    return weights_file(config.weights, model_path(teachers_dir, config.variant), config.fetch,
+                        lambda: fetch_isnet(teachers_dir, config.variant), key="label.isnet",
+                        command=f"prodseg teacher fetch isnet --variant {config.variant}", what="IS-Net weights")
 
 
 def _session(weights: Path, threads: int):
