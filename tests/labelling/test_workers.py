@@ -45,10 +45,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory, crawled_data, faulty_shop):
+    """A clean, uninterrupted two-worker run: what one process must match and a killed run must resume to."""
+    return run_labelling(_settings(tmp_path_factory.mktemp("two"), crawled_data, faulty_shop, workers=2),
+                         progress=False)
+
+
 @pytest.mark.slow
-def test_two_workers_label_exactly_as_one_process(tmp_path, crawled_data, faulty_shop):
+def test_two_workers_label_exactly_as_one_process(tmp_path, crawled_data, faulty_shop, two_workers):
     one = run_labelling(_settings(tmp_path / "one", crawled_data, faulty_shop, workers=1), progress=False)
-    two = run_labelling(_settings(tmp_path / "two", crawled_data, faulty_shop, workers=2), progress=False)
+    two = two_workers
     first = pd.read_parquet(one.labels_path)
     second = pd.read_parquet(two.labels_path)
     pd.testing.assert_frame_equal(first, second)
@@ -56,7 +63,8 @@ def test_two_workers_label_exactly_as_one_process(tmp_path, crawled_data, faulty
 
 
 @pytest.mark.slow
-def test_a_killed_parallel_run_leaves_no_workers_and_resumes_to_the_same_labels(tmp_path, crawled_data, faulty_shop):
+def test_a_killed_parallel_run_leaves_no_workers_and_resumes_to_the_same_labels(tmp_path, crawled_data, faulty_shop,
+                                                                                two_workers):
     s = _settings(tmp_path / "killed", crawled_data, faulty_shop)
     env = {**os.environ, "PRODSEG__LABEL__WORKERS": "2", "PRODSEG__LABEL__LABELLER": "grabcut",
            "PRODSEG__LABEL__GRABCUT__WORK_SIZE": "512"}
@@ -81,6 +89,5 @@ def test_a_killed_parallel_run_leaves_no_workers_and_resumes_to_the_same_labels(
     resumed = run_labelling(make_settings(s.var_dir.parent, s.shop_dir, label={**SLOW, "workers": 2}), progress=False)
     total = len(pd.read_parquet(s.catalog_path))
     assert 0 < done < total and resumed.labelled_now == total - done
-    clean = run_labelling(_settings(tmp_path / "clean", crawled_data, faulty_shop, workers=2), progress=False)
     pd.testing.assert_frame_equal(pd.read_parquet(resumed.labels_path),
-                                  pd.read_parquet(clean.labels_path))
+                                  pd.read_parquet(two_workers.labels_path))

@@ -2,24 +2,24 @@
 
 import json
 import re
+from types import SimpleNamespace
 
 import keras
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 from PIL import Image
 
 from prodseg.classes import ClassList
-from prodseg.settings import REPO_ROOT, TrainConfig
+from prodseg.settings import REPO_ROOT
 from training.metrics import confusion, mean_iou
 from training.model import build_student
 from training.tracking import data_revision, git_commit
 from training.split import run_split
-from training.train import compile_student, fit_student, run_train
+from training.train import compile_student, run_train
 from training.trained import load_trained, trained_classes
-from tests.conftest import TINY_TRAIN, make_settings
+from tests.conftest import TINY_TRAIN, copy_labelled, make_settings
 
 def true_pairs(shop_dir, n=4, size=64):
     truth = pd.read_parquet(shop_dir / "truth" / "images.parquet")
@@ -42,22 +42,32 @@ def test_the_student_overfits_four_images(faulty_shop):
     assert mean_iou(confusion(masks, predicted, 9)) > 0.85
 
 
-def test_cosine_schedule_anneals_phase_two():
-    images = np.random.default_rng(0).uniform(0, 255, (4, 64, 64, 3)).astype(np.float32)
-    masks = np.zeros((4, 64, 64), np.uint8)
-    masks[:, 16:48, 16:48] = 2
-    ds = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
-    cfg = TrainConfig(**{**TINY_TRAIN, "epochs_finetune": 2, "lr_schedule": "cosine"})
-    result = fit_student(cfg, ds, ds, "adam", 0.003, 0.001, verbose=0, num_classes=3)
-    # Phase 2's last epoch (1 of 0..1) runs at half the rate on the way to 0.
-    assert float(result.model.optimizer.learning_rate.numpy()) == pytest.approx(0.0005)
-    assert len(result.history["val_mean_iou"]) == 3
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory, labelled_root, faulty_shop):
+    """One root trained twice, as a user retrains: first the demo's eight classes, then a three-class list with the
+    cosine schedule over two finetune epochs. Each test checks its own facts of these two runs; what the second run
+    overwrites of the first (its class file, its model) is read before it runs."""
+    root = tmp_path_factory.mktemp("retrained")
+    copy_labelled(labelled_root, root)
+    common = {"label": {"labeller": "grabcut"}, "mlflow": {"tracking_uri": f"sqlite:///{root}/mlflow.db"}}
+    first_settings = make_settings(root, faulty_shop, train=TINY_TRAIN, **common)
+    second_settings = make_settings(root, faulty_shop, **common,
+                                    train={**TINY_TRAIN, "epochs_finetune": 2, "lr_schedule": "cosine"})
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("MLFLOW_TRACKING_URI", raising=False)
+        run_split(first_settings)
+        first = run_train(first_settings)
+        first_files = {"classes": ClassList.load(first_settings.model_classes_path),
+                       "student": (first_settings.models_dir / "student.keras").exists()}
+        ClassList(("bed", "chair", "couch")).save(second_settings.label_classes_path)  # not the demo's order
+        run_split(second_settings)
+        second = run_train(second_settings)
+    return SimpleNamespace(first_settings=first_settings, first=first, first_files=first_files,
+                           second_settings=second_settings, second=second)
 
 
-def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    s = split_settings
-    report = run_train(s)
+def test_run_train_tracks_registers_and_the_version_loads_back(retrained):
+    s, report = retrained.first_settings, retrained.first
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     run = client.get_run(report.run_id)
     assert run.data.params["train.image_size"] == "64" and "data.manifest_sha256" in run.data.params
@@ -73,7 +83,7 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     version = client.get_model_version(report.model_name, report.model_version)
     # The demo keeps its eight, ids unchanged; the run and the version carry the list.
     demo = ["couch", "chair", "bed", "vase", "bowl", "cup", "wine-glass", "potted-plant"]
-    assert report.classes == demo and ClassList.load(s.model_classes_path).products == tuple(demo)
+    assert report.classes == demo and retrained.first_files["classes"].products == tuple(demo)
     assert json.loads(tags["classes"]) == demo == json.loads(version.tags["classes"])
     assert mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/classes.json") == {"classes": ["background", *demo]}
     assert "; classes couch, chair, bed, vase, bowl, cup, wine-glass, potted-plant;" in version.description
@@ -86,35 +96,45 @@ def test_run_train_tracks_registers_and_the_version_loads_back(split_settings, m
     assert len(client.get_metric_history(report.run_id, "val_mean_iou")) == 2  # one per epoch, both phases
     artifacts = {a.path for a in client.list_artifacts(report.run_id, "plots")}
     assert artifacts == {"plots/learning_curves.png", "plots/val_predictions.png"}
-    assert (s.models_dir / "student.keras").exists()
+    assert retrained.first_files["student"]
 
     loaded = mlflow.tensorflow.load_model(f"models:/{report.model_name}/{report.model_version}")
     out = loaded.predict(np.zeros((1, 64, 64, 3), np.float32), verbose=0)
     assert out.shape == (1, 64, 64, 9)
-    second = run_train(s)
-    assert int(second.model_version) == int(report.model_version) + 1
+    # Retraining registers the next version of the same model.
+    assert retrained.second.model_name == report.model_name
+    assert int(retrained.second.model_version) == int(report.model_version) + 1
 
 
-def test_a_three_class_list_trains_a_head_of_four_outputs(split_settings, monkeypatch):
+def test_a_three_class_list_trains_a_head_of_four_outputs(retrained):
     """The labels' list decides the head: three classes (the others' labels left out), four outputs."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    s = split_settings
-    three = ClassList(("bed", "chair", "couch"))    # not the demo's order: ids come from this list
-    three.save(s.label_classes_path)
-    run_split(s)
+    s, report = retrained.second_settings, retrained.second
+    three = ClassList(("bed", "chair", "couch"))    # ids come from this list
     manifest = pd.read_parquet(s.splits_dir / "splits.parquet")
     assert set(manifest["class_name"]) == set(three.products)
     assert [three.id(n) for n in manifest["class_name"]] == manifest["class_id"].tolist()
-    report = run_train(s)
     _, model = load_trained(s)
     assert model.output_shape[-1] == 4 and trained_classes(s, model) == three and report.classes == list(three.products)
     client = mlflow.MlflowClient(s.mlflow_tracking_uri)
     assert json.loads(client.get_run(report.run_id).data.tags["classes"]) == ["bed", "chair", "couch"]
     assert json.loads(client.get_model_version(report.model_name, report.model_version).tags["classes"]) == \
         ["bed", "chair", "couch"]
-    ClassList(("bed", "chair")).save(s.model_classes_path)
-    with pytest.raises(ValueError, match="lists 3 classes but the model has 4 outputs"):
-        trained_classes(s, model)
+    try:
+        ClassList(("bed", "chair")).save(s.model_classes_path)
+        with pytest.raises(ValueError, match="lists 3 classes but the model has 4 outputs"):
+            trained_classes(s, model)
+    finally:
+        three.save(s.model_classes_path)  # the module's run stays as it was made
+
+
+def test_cosine_schedule_anneals_phase_two(retrained):
+    s, report = retrained.second_settings, retrained.second
+    client = mlflow.MlflowClient(s.mlflow_tracking_uri)
+    rates = [m.value for m in sorted(client.get_metric_history(report.run_id, "learning_rate"), key=lambda m: m.step)]
+    assert len(client.get_metric_history(report.run_id, "val_mean_iou")) == 3  # one frozen epoch, two finetune
+    # Phase 2 starts at its full rate; its last epoch (1 of 0..1) runs at half the rate on the way to 0.
+    lr = s.config.train.finetune_learning_rate
+    assert rates[-2:] == [pytest.approx(lr), pytest.approx(lr / 2)]
 
 
 def test_sweep_runs_each_grid_point_as_a_nested_run_and_keeps_the_best(split_settings, monkeypatch):
