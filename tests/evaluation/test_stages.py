@@ -26,8 +26,10 @@ FAST = {"split": {"train": 0.4, "val": 0.2, "test": 0.4}, "evaluate": {"baseline
 def trained(split_settings, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     s = split_settings
+    # One epoch (one compiled phase, not two): these stages score and ship a model; training is test_train's.
     settings = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut"},
-                             train=s.config.train.model_dump(), mlflow={"tracking_uri": s.mlflow_tracking_uri}, **FAST)
+                             train={**s.config.train.model_dump(), "epochs_frozen": 0},
+                             mlflow={"tracking_uri": s.mlflow_tracking_uri}, **FAST)
     shutil.rmtree(settings.splits_dir)   # a fresh split: the fixture's products would otherwise keep theirs
     run_split(settings)
     run_train(settings)
@@ -90,15 +92,18 @@ def test_evaluate_export_promote_then_a_challenger_that_does_not_win(trained):
     assert version.description.startswith("Trained on ") and "pseudo-labels by grabcut" in version.description
     assert "MobileNetV2" in client.get_registered_model(s.config.mlflow.registered_model).description
 
-    # A second version that would have to beat the champion by more than IoU can: it stays challenger.
+    # A second version that would have to beat the champion by more than IoU can: it stays challenger. Whatever
+    # it scores, it cannot win, so it is registered untrained (no epoch) and exported as fp32 alone.
     strict = make_settings(s.var_dir.parent, s.shop_dir, label={"labeller": "grabcut"},
-                           train=s.config.train.model_dump(), mlflow={"tracking_uri": s.mlflow_tracking_uri},
-                           promote={"margin": 1.01}, **FAST)
+                           train={**s.config.train.model_dump(), "epochs_frozen": 0, "epochs_finetune": 0},
+                           mlflow={"tracking_uri": s.mlflow_tracking_uri}, promote={"margin": 1.01},
+                           **{**FAST, "export": {**FAST["export"], "variants": ["fp32"]}})
     run_train(strict)
     run_evaluate(strict)
     run_export(strict)
     second = run_promote(strict)
     assert not second.promoted and second.previous_champion == first.version
+    assert second.reason.startswith(f"does not beat v{first.version} by the margin 1.01 "), second.reason
     assert second.champion_score == pytest.approx(report.student["test_mean_iou"], abs=1e-4)  # re-scored, same split
     model = s.config.mlflow.registered_model
     assert str(client.get_model_version_by_alias(model, CHAMPION).version) == first.version
