@@ -1,8 +1,11 @@
 """The tiny pipeline the orchestration tests run: a demo shop small enough for CI, every stage real.
 
 24 products (three per class) split 40/30/30, so train, val and test each get products of every
-class (with two per class the test split stays empty); 64x64, one epoch per phase, short
-evaluation, one TFLite variant.
+class (with two per class the test split stays empty); 64x64, one epoch, short evaluation, one
+TFLite variant. What these tests prove is the orchestration, so each stage is as cheap as it can be and
+still real: labelling in this process (a Dask cluster of 2 workers takes ~10 s to start for 55 images;
+tests/labelling runs the cluster) and one training phase (each phase traces the model's train and val
+steps again, ~20 s on 2 cores; tests/training runs both).
 """
 
 import os
@@ -21,9 +24,9 @@ OUTDATED = re.compile(r"supersed|deprecat", re.I)
 
 TINY = {
     "shop": {"products": 24},
-    "label": {"labeller": "grabcut"},
+    "label": {"labeller": "grabcut", "workers": 1},
     "split": {"train": 0.4, "val": 0.3, "test": 0.3},
-    "train": TINY_TRAIN,
+    "train": {**TINY_TRAIN, "epochs_frozen": 0},
     "evaluate": {"baseline_epochs": 1, "latency_runs": 3, "gallery_size": 2},
     "export": {"representative_images": 8, "variants": ["fp32"]},
     "promote": {"min_test_iou": 0.0},   # one epoch on a dozen images: the floor is not what is tested
