@@ -53,6 +53,8 @@ def retrained(tmp_path_factory, labelled_root, faulty_shop):
     first_settings = make_settings(root, faulty_shop, train=TINY_TRAIN, **common)
     second_settings = make_settings(root, faulty_shop, **common,
                                     train={**TINY_TRAIN, "epochs_finetune": 2, "lr_schedule": "cosine"})
+    # The module's tests run inside this context too: Settings.mlflow_tracking_uri reads MLFLOW_TRACKING_URI at
+    # each call, and an earlier test's MLflow left it set (mlflow.set_tracking_uri exports it).
     with pytest.MonkeyPatch.context() as env:
         env.delenv("MLFLOW_TRACKING_URI", raising=False)
         run_split(first_settings)
@@ -62,8 +64,8 @@ def retrained(tmp_path_factory, labelled_root, faulty_shop):
         ClassList(("bed", "chair", "couch")).save(second_settings.label_classes_path)  # not the demo's order
         run_split(second_settings)
         second = run_train(second_settings)
-    return SimpleNamespace(first_settings=first_settings, first=first, first_files=first_files,
-                           second_settings=second_settings, second=second)
+        yield SimpleNamespace(first_settings=first_settings, first=first, first_files=first_files,
+                              second_settings=second_settings, second=second)
 
 
 def test_run_train_tracks_registers_and_the_version_loads_back(retrained):
