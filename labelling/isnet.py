@@ -132,11 +132,17 @@ class IsNetLabeller:
         return self.weights
 
     def key(self) -> str:
-        return f"isnet-{self._digest}-t{self.config.threshold}"
+        return f"isnet-{self._digest}-t{self.config.threshold}" + ("-flip" if self.config.flip else "")
 
-    def soft_mask(self, image: np.ndarray) -> np.ndarray:
+    def _soft_once(self, image: np.ndarray) -> np.ndarray:
         (raw,) = self.session.run([self.output_name], {self.input_name: preprocess(image, self.side)})
         return postprocess(raw, *image.shape[:2])
+
+    def soft_mask(self, image: np.ndarray) -> np.ndarray:
+        soft = self._soft_once(image)
+        if self.config.flip:  # the network is not mirror-symmetric: averaging both views steadies unsure edges
+            soft = (soft + self._soft_once(np.ascontiguousarray(image[:, ::-1]))[:, ::-1]) / 2
+        return soft
 
     def label(self, image: np.ndarray, category: str | None) -> list[Instance]:
         soft = self.soft_mask(image)

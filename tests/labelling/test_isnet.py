@@ -21,16 +21,20 @@ from prodseg.settings import GrabCutConfig, IsNetConfig, LabelConfig
 SIDE = 64
 
 
-def tiny_isnet(path, side: int = SIDE):
-    """input (1x3xSxS) -> ``output``: the channel mean, so bright = salient once min-max scaled.
-    A decoy output comes first, as in IS-Net's exports (its side outputs), to check the choice by name."""
+def tiny_isnet(path, side: int = SIDE, lean: float = 0.0):
+    """input (1x3xSxS) -> ``output``: the channel mean, so bright = salient once min-max scaled, plus ``lean``
+    times a left-to-right ramp (a network that is not mirror-symmetric). A decoy output comes first, as in
+    IS-Net's exports (its side outputs), to check the choice by name."""
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])
     decoy = helper.make_tensor_value_info("d1", TensorProto.FLOAT, [1, 1, side, side])
     out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])
     axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
-    nodes = [helper.make_node("ReduceMean", ["input", "axes"], ["output"], keepdims=1),
+    ramp = np.broadcast_to(np.linspace(0, lean, side, dtype=np.float32), (1, 1, side, side))
+    nodes = [helper.make_node("ReduceMean", ["input", "axes"], ["mean"], keepdims=1),
+             helper.make_node("Add", ["mean", "ramp"], ["output"]),
              helper.make_node("Neg", ["output"], ["d1"])]
-    graph = helper.make_graph(nodes, "tiny_isnet", [x], [decoy, out], initializer=[axes])
+    graph = helper.make_graph(nodes, "tiny_isnet", [x], [decoy, out],
+                              initializer=[axes, onnx.numpy_helper.from_array(np.ascontiguousarray(ramp), "ramp")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 9
     onnx.checker.check_model(model)
@@ -78,6 +82,19 @@ def test_a_mask_that_runs_along_the_border_scores_lower(tiny_weights):
     clean = labeller.label(scene()[0], "vase")[0].score
     framed = labeller.label(scene(frame=True)[0], "vase")[0].score
     assert framed < 0.5 < clean
+
+
+def test_flip_averages_the_mirrored_photos_soft_mask(tmp_path):
+    leaning = tiny_isnet(tmp_path / "leaning.onnx", lean=1.0)
+    flat = np.full((40, 60, 3), 128, np.uint8)
+    plain = IsNetLabeller(IsNetConfig(), leaning)
+    flipped = IsNetLabeller(IsNetConfig(flip=True), leaning)
+    assert plain.soft_mask(flat)[:, -1].mean() - plain.soft_mask(flat)[:, 0].mean() > 0.9  # the ramp alone
+    soft = flipped.soft_mask(flat)
+    assert np.allclose(soft, soft[:, ::-1], atol=1e-3)   # the ramp and its mirror image cancel out
+    assert flipped.key() != plain.key()                  # labels made without the flip are redone
+    image, truth = scene()
+    assert mask_iou(IsNetLabeller(IsNetConfig(flip=True), leaning).label(image, "vase")[0].mask, truth) > 0.9
 
 
 def test_score_features_of_soft_masks():
