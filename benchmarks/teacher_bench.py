@@ -5,10 +5,11 @@
 Prints, per method: share of photos accepted, mean IoU vs truth of the accepted labels (studio / room), the
 share of accepted labels under 0.8 IoU and the count under 0.5, the mean IoU of every label drawn, and
 seconds per image (the teachers it ran). A last row is the teachers' ceiling: for each photo the best of
-every mask they drew, picked by the truth, so no acceptance rule over these teachers can do better. The guided labeller's acceptance rule is fitted here (grid search
-over its two thresholds: most photos accepted with at most 3% of them under 0.8 and none under 0.5) and its
-precision shown with k-fold cross-validation over the photos (each photo is one product), so the figure is
-not measured on the photos the rule was fitted on. Every teacher's raw output is cached per photo under
+every mask they drew, picked by the truth, so no acceptance rule over these teachers can do better. The
+guided labeller's acceptance rule is fitted here (grid search over its two thresholds: most photos accepted
+with at most 3% of them under 0.8 and none under 0.5) and its precision shown with k-fold cross-validation
+over the photos (each photo is one product), so the figure is not measured on the photos the rule was fitted
+on. Every teacher's raw output is cached per photo under
 ``<var>/bench/teachers`` (keyed by photo, teacher and config), so refitting never re-runs IS-Net.
 ``--demo N`` runs the same on N photos of a generated demo shop (half room shots).
 """
@@ -155,7 +156,6 @@ def evaluate(stores, rows, truths, labeller, rule, only: str | None = None) -> p
             found = {only: _decide(store, row.class_name, labeller, rule)}
         else:
             found = methods(store, truth.mask.shape, row.class_name, labeller, rule)
-        if not only:
             found[CEILING] = best_mask(store, truth)
         for name, (mask, accepted, secs) in found.items():
             records.append({"method": name, "photo": row.path.name, "shot": "room" if row.shot != "studio" else "studio",
