@@ -94,7 +94,7 @@ def test_flip_averages_the_mirrored_photos_soft_mask(tmp_path):
     assert np.allclose(soft, soft[:, ::-1], atol=1e-3)   # the ramp and its mirror image cancel out
     assert flipped.key() != plain.key()                  # labels made without the flip are redone
     image, truth = scene()
-    assert mask_iou(IsNetLabeller(IsNetConfig(flip=True), leaning).label(image, "vase")[0].mask, truth) > 0.9
+    assert mask_iou(flipped.label(image, "vase")[0].mask, truth) > 0.9
 
 
 def test_score_features_of_soft_masks():
